@@ -1,0 +1,68 @@
+/**
+ * The script-tag way in (contract 1.2): options from the script element's own `data-*` attributes, the
+ * calls the page queued through the stub before the script loaded replayed in order, then
+ * `microconv('track', …)` and `microconv.track(…)` alike. Bad input is a console error and a counted
+ * drop, never an exception in the page.
+ */
+import { init } from './instance';
+import type { Instance, Options } from '../types';
+
+const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
+
+/** The options a script element carries: `data-endpoint`, `data-adapters`, `data-debug`, `data-consent`. */
+export function readAttributes(script: HTMLScriptElement | null): Options {
+  const { endpoint, adapters, consent, debug } = script?.dataset || {};
+  const options: Options = {};
+  if (endpoint) options.endpoint = endpoint;
+  if (adapters) options.adapters = adapters.split(',').map((name) => name.trim());
+  if (consent) options.consent = consent as Options['consent'];
+  if (debug !== undefined || /[?&]mc_debug=1\b/.test(location.search)) options.debug = true;
+  // The overlay is served from the folder this file came from.
+  if (script?.src) options.debugSrc = new URL('microconv-debug.js', script.src).href;
+  return options;
+}
+
+type Api = ((...call: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; loaded?: boolean } & Record<string, unknown>;
+
+/** Installs `window.microconv` in place of the stub and replays the stub's queue. */
+export function bootScriptTag(): void {
+  const w = window as unknown as { microconv?: Api };
+  const stub = w.microconv;
+  if (stub?.loaded) return; // loaded twice: the first copy serves, so the page has one instance
+  const attributes = readAttributes((document.currentScript || document.querySelector('script[src*="microconv"]')) as HTMLScriptElement | null);
+  let instance: Instance<any> | undefined;
+  let byAttributes = false;
+  const waiting: unknown[][] = []; // calls made before there is an instance
+
+  const run = (call: unknown[]): unknown => {
+    const [method, ...args] = call;
+    try {
+      if (!METHODS.includes(method as string)) throw `unknown method ${String(method)} (known: ${METHODS})`;
+      if (method === 'init') {
+        if (instance && !byAttributes) throw 'init was called twice; the second call is ignored';
+        // Attributes that started an instance before the page's init came make one with it.
+        void instance?.destroy();
+        instance = init({ ...attributes, ...(args[0] as Options), errors: 'log' });
+        byAttributes = false;
+        waiting.splice(0).forEach(run);
+      } else if (!instance) waiting.push(call);
+      else return (instance as any)[method as string](...args);
+    } catch (error) {
+      console.error('[microconv] ' + error);
+    }
+  };
+
+  const api = ((...call: unknown[]) => run(call)) as Api;
+  for (const method of METHODS) api[method] = (...args: unknown[]) => run([method, ...args]);
+  api.loaded = true;
+  w.microconv = api;
+
+  // Queued inits merge with the attributes into one instance; the other calls replay in order.
+  const queued = Array.from(stub?.q || [], (call) => Array.from(call));
+  const inits = queued.filter((call) => call[0] === 'init');
+  if (inits.length || attributes.endpoint || attributes.adapters) {
+    run(['init', Object.assign({}, ...inits.map((call) => call[1]))]);
+    byAttributes = !inits.length;
+  }
+  for (const call of queued) if (call[0] !== 'init') run(call);
+}

@@ -1,0 +1,155 @@
+import type { CanonicalEvents, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, MicroconvEvent, Options, Params } from '../types';
+import { builtInAdapters } from '../adapters/builtins';
+import { pageContext } from '../lib/context';
+import { createLog, describe, safe } from '../lib/safe';
+import { uuid } from '../lib/uuid';
+import { consentProblem, copyParams, nameProblem, show } from '../lib/validate';
+import { applyConsent, gate, globalPrivacyControl } from './consent';
+import { openJournal, type Journal } from './journal';
+import { watchLifecycle } from './lifecycle';
+import { resolveOptions } from './options';
+import { MAX_REQUEST_BYTES, byteSize, createOutbox } from './outbox';
+import { createSession } from './session';
+
+/** An event must fit in one request, with room to spare. */
+export const MAX_EVENT_BYTES = MAX_REQUEST_BYTES / 2;
+
+/**
+ * Starts microconv and returns its instance. Every option is optional; a bad one throws a `TypeError`
+ * (with `errors: 'log'`, it is logged, counted and left out).
+ *
+ * @example
+ * const mc = init({ endpoint: '/collect', adapters: ['endpoint', 'gtag'] });
+ * mc.track('purchase', { value: 49, currency: 'EUR' });
+ */
+export function init<Custom extends EventMap = {}>(options?: Options): Instance<CanonicalEvents & Custom> {
+  const listeners: { [K in keyof InstanceEvents]: Set<(payload: InstanceEvents[K]) => void> } = { event: new Set(), delivery: new Set(), log: new Set() };
+  const dropped: Record<string, number> = {};
+  let debugOn: boolean | undefined;
+  let destroyed = false;
+
+  const emit = <K extends keyof InstanceEvents>(type: K, payload: InstanceEvents[K]) =>
+    // A failing log listener is not logged: that would call it again.
+    listeners[type].forEach((listener) => safe(type === 'log' ? undefined : log, type + ' listener', () => listener(payload)));
+  const log = createLog(() => !!debugOn, (entry) => emit('log', entry));
+
+  const report = (adapter: string, status: DeliveryStatus, ids: string[], reason?: string) => {
+    const count = adapter === '*' ? 1 : ids.length; // '*': bad input, refused before it was an event
+    if (!count) return;
+    if (status === 'dropped' || status === 'failed') dropped[reason!] = (dropped[reason!] || 0) + count;
+    emit('delivery', { adapter, status, event_ids: ids, reason });
+  };
+  const throws = (options as Options | undefined)?.errors !== 'log';
+  /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
+  const fail = (message: string): undefined => {
+    if (throws) throw new TypeError('microconv: ' + message);
+    log('error', message);
+    report('*', 'dropped', [], 'invalid');
+  };
+
+  const resolved = resolveOptions(options, builtInAdapters, fail);
+  debugOn = resolved.debug;
+  const owner = uuid();
+  const gpc = globalPrivacyControl();
+  let consent = applyConsent(undefined, resolved.consent, gpc);
+  const mayStore = () => consent.analytics_storage === 'granted';
+  const session = createSession(mayStore);
+
+  // IndexedDB opens on first need, and is given up for good at its first failure (idb-keyval keeps a
+  // failed open, so every later call would fail the same way).
+  let journal: Journal | undefined;
+  let journalBroken = false;
+  const outboxes = resolved.adapters.map((adapter) =>
+    createOutbox({
+      adapter,
+      owner,
+      consent: () => gate(consent, adapter.consent),
+      journal: () => (adapter.persistKey && mayStore() && !journalBroken ? (journal ||= openJournal()) : undefined),
+      journalFailed(error) {
+        if (!journalBroken) log('warn', `IndexedDB failed (${describe(error)}); the queue is kept in memory`);
+        journalBroken = true;
+      },
+      batch: resolved.batch,
+      report: (status, ids, reason) => report(adapter.name, status, ids, reason),
+      log,
+    }),
+  );
+  const each = (fn: (outbox: (typeof outboxes)[number]) => unknown) => Promise.all(outboxes.map(fn)).then(() => {});
+
+  const track = (name: string, params?: Params): string => {
+    let event: MicroconvEvent;
+    try {
+      if (destroyed) throw 'track after destroy()';
+      const problem = nameProblem(name);
+      if (problem) throw problem;
+      const now = Date.now();
+      const state = session.touch(now);
+      event = {
+        event_id: uuid(),
+        name,
+        ts: now,
+        session_id: state.id,
+        anonymous_id: session.anonymousId(),
+        page: pageContext(),
+        params: copyParams(params),
+        attribution: state.attribution,
+      };
+      const size = byteSize(event);
+      if (size > MAX_EVENT_BYTES) throw `${size} bytes, over the ${MAX_EVENT_BYTES} an event may have`;
+    } catch (error) {
+      return fail(`track(${show(name)}): ${describe(error)}`) || '';
+    }
+    emit('event', event);
+    for (const outbox of outboxes) outbox.add([event]);
+    return event.event_id;
+  };
+
+  const stopLifecycle = watchLifecycle(
+    () => each((outbox) => outbox.leave()),
+    () => each((outbox) => outbox.flush()),
+    () => each((outbox) => outbox.flush()),
+  );
+  // What a closed or crashed page left behind goes out now.
+  if (mayStore()) void each((outbox) => outbox.flush());
+
+  // The typed surface is the caller's; inside, names and params are checked at run time.
+  const instance: Instance<any> = {
+    track,
+    consent(update: ConsentUpdate) {
+      const problem = consentProblem(update);
+      if (problem) return fail(problem);
+      const couldStore = mayStore();
+      consent = applyConsent(consent, update, gpc);
+      if (couldStore && !mayStore()) {
+        // Withdrawn: no identifier and no stored event may remain.
+        session.forget();
+        void journal?.clear().catch(() => {});
+      }
+      void each((outbox) => (outbox.consentChanged(), !couldStore && mayStore() && outbox.flush()));
+    },
+    flush: () => each((outbox) => outbox.flush()),
+    debug(on = true) {
+      debugOn = !!on;
+    },
+    on(type, listener) {
+      const set = listeners[type] as Set<typeof listener> | undefined;
+      if (set && typeof listener === 'function') set.add(listener);
+      else fail(`on() takes a type (${Object.keys(listeners)}) and a function`);
+      return () => void set?.delete(listener);
+    },
+    stats() {
+      const waiting: Record<string, number> = {};
+      resolved.adapters.forEach((adapter, i) => (waiting[adapter.name] = outboxes[i]!.size()));
+      return { dropped: { ...dropped }, waiting };
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      stopLifecycle();
+      await each((outbox) => outbox.close());
+      for (const adapter of resolved.adapters) safe(log, adapter.name + '.destroy', () => adapter.destroy?.());
+      for (const set of Object.values(listeners)) set.clear();
+    },
+  };
+  return instance;
+}

@@ -1,0 +1,77 @@
+import { createStore, promisifyRequest } from 'idb-keyval';
+import type { MicroconvEvent } from '../types';
+
+/**
+ * How long a claim on a stored event lasts. It covers a batch in flight (a send times out well before),
+ * and it is how long the events of a crashed tab wait before another tab or the next page load takes
+ * them over. A page that is hidden or closed normally releases its claims at once.
+ */
+export const LEASE_MS = 60_000;
+
+/** A stored event: the event, its owner (an instance id, or null when free) and the end of the lease. */
+export interface StoredEvent {
+  e: MicroconvEvent;
+  o: string | null;
+  l: number;
+}
+
+/**
+ * The durable side of the queues: unsent events in IndexedDB (through idb-keyval), shared by the tabs
+ * of the site. An event belongs to one instance at a time. A claim is one read-write transaction, and
+ * IndexedDB runs read-write transactions on a store one after another, so no two tabs both claim, and
+ * then both send, the same event.
+ */
+export interface Journal {
+  put(queue: string, events: StoredEvent[]): Promise<void>;
+  /**
+   * Claims, until `now + LEASE_MS`, every event of `queue` that is `owner`'s, free, or held on a lease
+   * that has run out; returns them, oldest first. These, and only these, `owner` may send now.
+   */
+  claim(queue: string, owner: string, now: number): Promise<StoredEvent[]>;
+  remove(queue: string, ids: string[]): Promise<void>;
+  /** Frees events the caller holds a live lease on, for other tabs and the next page load. */
+  release(queue: string, events: StoredEvent[]): Promise<void>;
+  /** Deletes every stored event (consent withdrawn). */
+  clear(): Promise<void>;
+}
+
+/** The journal, or undefined where IndexedDB is missing or throws at once. */
+export function openJournal(): Journal | undefined {
+  let store: ReturnType<typeof createStore>;
+  try {
+    store = createStore('microconv', 'outbox');
+  } catch {
+    return undefined;
+  }
+  const key = (queue: string, id: string) => queue + ' ' + id;
+  // Writes that must land from a closing page commit at once, rather than at the end of the task.
+  const write = (queue: string, events: StoredEvent[], owner?: null) =>
+    store('readwrite', (s) => {
+      for (const stored of events) s.put(owner === null ? { ...stored, o: null, l: 0 } : stored, key(queue, stored.e.event_id));
+      s.transaction.commit?.();
+      return promisifyRequest(s.transaction);
+    });
+
+  return {
+    put: write,
+    // Blind writes (one request each), so they land from a closing page. Only events whose lease is
+    // still ours are released, and no other tab can have claimed those.
+    release: (queue, events) => write(queue, events, null),
+    claim: (queue, owner, now) =>
+      store('readwrite', async (s) => {
+        const range = IDBKeyRange.bound(queue + ' ', queue + ' \uffff');
+        const claimed = (await promisifyRequest<StoredEvent[]>(s.getAll(range))).filter((item) => item.o === owner || !item.o || item.l < now);
+        for (const item of claimed) s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
+        // Only a committed claim counts.
+        await promisifyRequest(s.transaction);
+        return claimed.sort((a, b) => a.e.ts - b.e.ts);
+      }),
+    remove: (queue, ids) =>
+      store('readwrite', (s) => {
+        for (const id of ids) s.delete(key(queue, id));
+        s.transaction.commit?.();
+        return promisifyRequest(s.transaction);
+      }),
+    clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
+  };
+}

@@ -1,0 +1,82 @@
+import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
+import { NAME, PURPOSES, consentProblem, isPlain, show } from '../lib/validate';
+
+/** Builds a built-in adapter, by name, from the resolved options. */
+export type AdapterFactory = (options: ResolvedOptions) => Adapter;
+
+export interface ResolvedOptions {
+  endpoint?: string;
+  adapters: Adapter[];
+  trackers: Record<string, unknown>;
+  batch: { size: number; intervalMs: number };
+  consent: ConsentUpdate;
+  plan?: Plan;
+  debug?: boolean;
+  debugSrc?: string;
+}
+
+const absolute = (url: unknown): string => {
+  try {
+    return typeof url === 'string' ? new URL(url, location.href).href : '';
+  } catch {
+    return '';
+  }
+};
+
+/** Each option: its test, and what it must be. */
+const RULES: Record<string, [(value: any) => unknown, string]> = {
+  endpoint: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
+  adapters: [Array.isArray, 'an array of adapter names or objects'],
+  trackers: [isPlain, 'an object'],
+  batch: [
+    (batch) =>
+      isPlain(batch) &&
+      Object.entries(batch).every(([key, n]: [string, any]) =>
+        key === 'size' ? Number.isInteger(n) && n > 0 && n <= 1000 : key === 'intervalMs' && typeof n === 'number' && n >= 0 && n <= 36e5,
+      ),
+    '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
+  ],
+  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending or an object of purposes'],
+  plan: [
+    (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
+    '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
+  ],
+  debug: [(debug) => debug === !!debug, 'true or false'],
+  debugSrc: [(url) => typeof url === 'string', 'a URL'],
+  errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
+};
+
+/**
+ * Checks and completes the options of `init`. Each problem goes to `fail`, which throws (the npm API)
+ * or logs and returns, and then the faulty option is left out and the rest still applies (the script
+ * tag: a typo in one attribute must not stop all tracking).
+ */
+export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted' };
+  if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
+  const options = isPlain(raw) ? raw : {};
+  for (const [key, value] of Object.entries(options)) {
+    const rule = RULES[key];
+    if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
+    else if (value === undefined) continue;
+    else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);
+    else if (key === 'batch') Object.assign(resolved.batch, value);
+    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' ? absolute(value) : value;
+  }
+
+  const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;
+  for (const item of Array.isArray(adapters) ? adapters : []) {
+    const adapter: Adapter | void =
+      typeof item === 'string'
+        ? builtIns.hasOwnProperty(item) && (item !== 'endpoint' || resolved.endpoint)
+          ? builtIns[item]!(resolved)
+          : fail(item === 'endpoint' ? 'the endpoint adapter needs the endpoint option (the collector URL)' : `unknown adapter ${show(item)} (built in: ${Object.keys(builtIns)})`)
+        : item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent || []).every((purpose: Purpose) => PURPOSES.includes(purpose))
+          ? (item as Adapter)
+          : fail(`an adapter must be a built-in name or { name, send, consent?: [purposes] }, not ${show(item)}`);
+    if (!adapter) continue;
+    if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
+    else resolved.adapters.push(adapter);
+  }
+  return resolved;
+}

@@ -1,0 +1,225 @@
+import type { Adapter, ConsentValue, DeliveryError, DeliveryStatus, MicroconvEvent } from '../types';
+import { describe, type Log } from '../lib/safe';
+import { backoffDelay } from './backoff';
+import { LEASE_MS, type Journal, type StoredEvent } from './journal';
+
+/** The most one request may carry: Chromium's budget for sendBeacon and keepalive fetch. */
+export const MAX_REQUEST_BYTES = 65536;
+/** Room for the wire envelope around the events: `{"v":1,"sent_at":"…","events":[…]}`. */
+const ENVELOPE_BYTES = 80;
+/** The bounds of a queue; past them the oldest events go first, counted. */
+export const MAX_QUEUED_EVENTS = 1000;
+export const MAX_QUEUED_BYTES = 1 << 20;
+/** A send that has not settled by then has failed, so a hung adapter holds up nothing. */
+export const SEND_TIMEOUT_MS = 10_000;
+/** Failures that do not say whether to retry (a throwing adapter) get this many attempts in all. */
+const UNFLAGGED_ATTEMPTS = 3;
+
+/** A queued event, with its size in bytes and its failed attempts. */
+interface Entry extends StoredEvent {
+  b: number;
+  n: number;
+}
+
+export interface OutboxOptions {
+  adapter: Adapter;
+  /** This instance's id: the owner of its events in the journal. */
+  owner: string;
+  /** The consent the adapter has now; events are held while it is pending. */
+  consent(): ConsentValue;
+  /** The journal to keep events in, or undefined to keep them in memory only. */
+  journal(): Journal | undefined;
+  /** IndexedDB failed: the caller stops using it, and the outbox carries on in memory. */
+  journalFailed(error: unknown): void;
+  batch: { size: number; intervalMs: number };
+  report(status: DeliveryStatus, ids: string[], reason?: string): void;
+  log: Log;
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
+
+export const byteSize = (value: unknown): number => new Blob([JSON.stringify(value)]).size;
+
+const idsOf = (list: StoredEvent[]) => list.map((item) => item.e.event_id);
+const stored = (list: Entry[]): StoredEvent[] => list.map(({ e, o, l }) => ({ e, o, l }));
+
+/**
+ * The queue of one adapter: consent holds, batching, delivery, retries with backoff, bounds and
+ * persistence. One per adapter, so that a slow, failing or hung adapter delays no other.
+ *
+ * With a journal, IndexedDB is the truth and memory its copy: every round first claims what this
+ * instance may send (its own events, and those a closed or crashed page left), so no two tabs send
+ * the same event. Memory alone serves the one moment a page cannot wait for IndexedDB: its last.
+ */
+export function createOutbox(options: OutboxOptions) {
+  const { adapter, owner, report, log } = options;
+  const queue = adapter.persistKey || adapter.name;
+  let entries = new Map<string, Entry>(); // oldest first
+  const busy = new Set<string>(); // being sent
+  let timer: ReturnType<typeof setTimeout> | undefined | 0;
+  let failures = 0;
+  let notBefore = 0; // a server's Retry-After
+  let running: Promise<void> | undefined;
+  let rerun = false;
+  let closed = false;
+  let verdict = options.consent();
+
+  const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
+  // Every journal call goes through here; its first failure hands the queue to memory for good.
+  const journal = <T>(use: (j: Journal) => Promise<T>): Promise<T | void> => {
+    const j = options.journal();
+    return j ? use(j).catch(options.journalFailed) : Promise.resolve();
+  };
+  const schedule = (delay: number) => {
+    if (!closed && !timer) timer = setTimeout(() => ((timer = 0), pump()), delay);
+  };
+  const stopTimer = () => (clearTimeout(timer!), (timer = 0));
+
+  const settle = (list: Entry[], status: DeliveryStatus, reason?: string) => {
+    for (const entry of list) entries.delete(entry.e.event_id), busy.delete(entry.e.event_id);
+    if (list.length) void journal((j) => j.remove(queue, idsOf(list)));
+    report(status, idsOf(list), reason);
+  };
+
+  /** Past the bounds, the oldest waiting events go; never what is in flight, which is the server's now. */
+  const bound = () => {
+    let count = entries.size;
+    let bytes = 0;
+    for (const entry of entries.values()) bytes += entry.b;
+    settle(waiting().filter((entry) => (count > MAX_QUEUED_EVENTS || bytes > MAX_QUEUED_BYTES) && (count--, (bytes -= entry.b), true)), 'dropped', 'queue_full');
+  };
+
+  const failed = (list: Entry[], error: DeliveryError | undefined) => {
+    const reason = error?.reason || describe(error);
+    const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry.n >= UNFLAGGED_ATTEMPTS));
+    settle(final, 'failed', reason);
+    const again = list.filter((entry) => !final.includes(entry));
+    if (!again.length) return;
+    for (const entry of again) busy.delete(entry.e.event_id);
+    failures++;
+    if (error?.retryAfterMs) notBefore = Date.now() + error.retryAfterMs;
+    report('retrying', idsOf(again), reason);
+    log('warn', `${adapter.name}: delivery failed (${reason}), retrying`);
+    schedule(Math.max(backoffDelay(failures), notBefore - Date.now()));
+  };
+
+  /** One attempt at one batch. */
+  const attempt = (list: Entry[], leaving: boolean) => {
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    for (const entry of list) busy.add(entry.e.event_id);
+    return Promise.race([
+      // A synchronous throw becomes a rejection here, like any other failure.
+      new Promise<void>((resolve) => resolve(adapter.send(list.map((entry) => entry.e), { leaving }))),
+      new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' }))),
+    ])
+      .then(() => ((failures = 0), settle(list, 'sent')), (error) => failed(list, error))
+      .finally(() => clearTimeout(timeout));
+  };
+
+  // Batches by bytes, so that no request is over the limit.
+  const batches = (list: Entry[]): Entry[][] => {
+    const out: Entry[][] = [];
+    let bytes = MAX_REQUEST_BYTES; // "full", so that the first entry starts a batch
+    for (const entry of list) {
+      bytes += entry.b + 1;
+      if (bytes > MAX_REQUEST_BYTES) out.push([]), (bytes = ENVELOPE_BYTES + entry.b + 1);
+      out[out.length - 1]!.push(entry);
+    }
+    return out;
+  };
+
+  const round = async () => {
+    stopTimer();
+    if (navigator.onLine === false || verdict !== 'granted') return; // 'online' and consent bring us back
+    if (Date.now() < notBefore) return schedule(notBefore - Date.now());
+    const claimed = await journal((j) => j.claim(queue, owner, Date.now()));
+    if (claimed) {
+      // What another tab took is forgotten here; what a closed page left is adopted.
+      const next = new Map<string, Entry>();
+      const adopted = claimed.filter((item) => !entries.has(item.e.event_id));
+      for (const item of claimed) next.set(item.e.event_id, entries.get(item.e.event_id) || { ...item, b: byteSize(item.e), n: 0 });
+      for (const entry of next.values()) entry.l = Date.now() + LEASE_MS;
+      for (const id of busy) next.set(id, entries.get(id)!);
+      entries = next;
+      report('queued', idsOf(adopted), 'recovered');
+      bound();
+    }
+    for (const batch of batches(waiting())) {
+      if (failures) break; // the retry timer takes the rest
+      await attempt(batch, false);
+    }
+  };
+
+  const pump = (): Promise<void> => {
+    if (running) return (rerun = true), running;
+    return (running = (async () => {
+      do {
+        rerun = false;
+        await round();
+      } while (rerun && !failures);
+    })()
+      .catch((error) => log('error', `${adapter.name}: ${describe(error)}`))
+      .finally(() => (running = undefined)));
+  };
+
+  return {
+    add(events: MicroconvEvent[]) {
+      if (verdict === 'denied') return report('dropped', events.map((event) => event.event_id), 'consent_denied');
+      const now = Date.now();
+      const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, b: byteSize(e), n: 0 }));
+      void journal((j) => j.put(queue, stored(added)));
+      for (const entry of added) entries.set(entry.e.event_id, entry);
+      report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);
+      bound();
+      // While retrying, the backoff timer alone decides when to try again.
+      if (failures || verdict === 'pending') return;
+      if (adapter.immediate) queueMicrotask(pump);
+      else if (waiting().length >= options.batch.size) void pump();
+      else schedule(options.batch.intervalMs);
+    },
+
+    /** Sends what is waiting now, backoff or not (a server's Retry-After still holds); resolves when settled. */
+    flush: pump,
+
+    /** The page is hidden or left: what can go by beacon goes, the rest is freed for the next page. */
+    leave() {
+      stopTimer();
+      if (verdict !== 'granted') return;
+      const now = Date.now();
+      const durable = !!options.journal();
+      // Nobody reads a beacon's answer. So beacon only while deliveries succeed; after a failure, stored
+      // events wait for a page that can read the answer. Without storage this is the last chance. Only
+      // events on a live lease are surely still ours.
+      const ready = waiting().filter((entry) => !durable || entry.l > now);
+      const go = navigator.onLine !== false && now >= notBefore && !(durable && failures);
+      for (const batch of go ? batches(ready) : []) void attempt(batch, true);
+      const rest = ready.filter((entry) => !busy.has(entry.e.event_id));
+      if (rest.length) void journal((j) => j.release(queue, stored(rest)));
+      for (const entry of rest) entry.l = 0;
+    },
+
+    /** Consent changed: denied drops what waits (withdrawn means not sent); granted sends what was held. */
+    consentChanged() {
+      const was = verdict;
+      verdict = options.consent();
+      if (verdict === was) return;
+      if (verdict === 'denied') settle(waiting(), 'dropped', 'consent_denied');
+      if (verdict !== 'granted') return;
+      // Held events lived in memory only; now they may be stored.
+      for (const entry of waiting()) entry.l = Date.now() + LEASE_MS;
+      void journal((j) => j.put(queue, stored(waiting())));
+      void pump();
+    },
+
+    size: () => entries.size,
+
+    /** Sends what is queued, and sets no timer from now on. */
+    async close() {
+      closed = true;
+      stopTimer();
+      await pump();
+      // Stored events wait for the next page; events only in memory would vanish unnoticed.
+      if (!options.journal()) settle([...entries.values()], 'dropped', 'destroyed');
+    },
+  };
+}

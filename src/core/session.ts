@@ -1,0 +1,60 @@
+import type { Attribution } from '../types';
+import { landingAttribution } from '../lib/context';
+import { uuid } from '../lib/uuid';
+
+/** Contract 5: a session ends after 30 minutes without activity. */
+export const SESSION_TIMEOUT_MS = 30 * 60_000;
+export const SESSION_KEY = 'microconv:session';
+export const ID_KEY = 'microconv:id';
+
+export interface SessionState {
+  id: string;
+  /** Last activity, epoch ms. */
+  last: number;
+  attribution: Attribution;
+}
+
+// localStorage throws in sandboxed frames and where storage is blocked; memory then carries on alone.
+const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, value?: string): string | null | undefined => {
+  try {
+    return localStorage[method](key, value!) as string | null | undefined;
+  } catch {}
+};
+
+/**
+ * Sessions and the anonymous id. With `analytics_storage` consent (`mayStore()`), both live in
+ * localStorage, shared by the tabs of the site; without it nothing is written, and the session lives
+ * in memory, for this page only.
+ */
+export function createSession(mayStore: () => boolean) {
+  let current: SessionState | undefined;
+  let id: string | null | undefined;
+  return {
+    /** The session at `now`: a new one, with this page's attribution, after the timeout. */
+    touch(now: number): SessionState {
+      let stored: SessionState | undefined;
+      try {
+        stored = mayStore() ? JSON.parse(storage('getItem', SESSION_KEY)!) : undefined;
+      } catch {}
+      // Another tab may have moved the shared session on: the latest activity wins.
+      let state = stored?.id && !(current && current.last > stored.last) ? stored : current;
+      if (!state || !(now - state.last < SESSION_TIMEOUT_MS)) state = { id: uuid(), last: now, attribution: landingAttribution() };
+      state.last = now;
+      if (mayStore()) storage('setItem', SESSION_KEY, JSON.stringify(state));
+      return (current = state);
+    },
+    /** The first-party browser id, or null while it may not be kept. */
+    anonymousId(): string | null {
+      if (!mayStore()) return null;
+      storage('setItem', ID_KEY, (id = storage('getItem', ID_KEY) || id || uuid()));
+      return id;
+    },
+    /** Consent withdrawn: every identifier leaves storage. */
+    forget() {
+      id = null;
+      storage('removeItem', SESSION_KEY);
+      storage('removeItem', ID_KEY);
+    },
+  };
+}
+export type Session = ReturnType<typeof createSession>;

@@ -1,0 +1,3 @@
+export { init } from './core/instance';
+export { endpointAdapter } from './adapters/endpoint';
+export type * from './types';

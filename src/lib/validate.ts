@@ -1,0 +1,59 @@
+import type { Params, Purpose } from '../types';
+
+/** Contract 3: event names are refused outside this pattern, never rewritten. */
+export const NAME = /^[a-z][a-z0-9_]{0,39}$/;
+
+export const PURPOSES: Purpose[] = ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization'];
+const CONSENT_VALUES = ['granted', 'denied', 'pending'];
+
+/** A short, safe description of a value for an error message: never the value of an object. */
+export const show = (value: unknown): string =>
+  typeof value === 'string'
+    ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
+    : typeof value === 'object' && value
+      ? Object.prototype.toString.call(value).slice(8, -1) // Object, Array, HTMLDivElement, Map…
+      : ['bigint', 'function', 'symbol'].includes(typeof value)
+        ? typeof value // never a function's source text
+        : String(value);
+
+/** A plain object: `{}` or `Object.create(null)`; not an array, a class instance or a DOM node. */
+export const isPlain = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && !!value && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+
+/** Why `name` is not a valid event name, or `undefined` when it is. */
+export const nameProblem = (name: unknown): string | undefined =>
+  typeof name === 'string' && NAME.test(name)
+    ? undefined
+    : `invalid event name ${show(name)}: 1 to 40 of a-z, 0-9 and _, starting with a letter`;
+
+/**
+ * A copy of `params` that JSON carries unchanged, or a thrown message naming the first value it would
+ * not: a function, a symbol, a BigInt, a DOM node, a class instance, NaN, Infinity or a circular
+ * reference. Copying also keeps a caller who mutates their object later from changing a queued event.
+ */
+export function copyParams(params: unknown): Params {
+  if (params === undefined) return {};
+  if (!isPlain(params)) throw `params must be a plain object, not ${show(params)}`;
+  try {
+    return JSON.parse(
+      // Dates and other objects with toJSON arrive here already turned into what JSON makes of them.
+      JSON.stringify(params, (key, value) => {
+        const type = typeof value;
+        if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value)) || Array.isArray(value) || isPlain(value)) return value;
+        throw `parameter ${key} cannot be sent: ${show(value)}`;
+      }),
+    );
+  } catch (error) {
+    throw typeof error === 'string' ? error : 'params hold a circular reference';
+  }
+}
+
+/** Why `update` is not a consent value or update, or `undefined` when it is. */
+export const consentProblem = (update: unknown): string | undefined =>
+  (
+    typeof update === 'string'
+      ? CONSENT_VALUES.includes(update)
+      : isPlain(update) && Object.keys(update).every((key) => PURPOSES.includes(key as Purpose) && CONSENT_VALUES.includes(update[key] as string))
+  )
+    ? undefined
+    : `consent must be granted, denied, pending or an object of purposes (${PURPOSES}) set to one of those, not ${show(update)}`;
