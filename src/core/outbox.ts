@@ -66,9 +66,10 @@ export function createOutbox(options: OutboxOptions) {
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
   // Every journal call goes through here; its first failure hands the queue to memory for good.
+  // A broken IndexedDB can throw at once (a replaced `indexedDB.open`) or fail later: both count.
   const journal = <T>(use: (j: Journal) => Promise<T>): Promise<T | void> => {
     const j = options.journal();
-    return j ? use(j).catch(options.journalFailed) : Promise.resolve();
+    return j ? new Promise<T>((resolve) => resolve(use(j))).catch(options.journalFailed) : Promise.resolve();
   };
   const schedule = (delay: number) => {
     if (!closed && !timer) timer = setTimeout(() => ((timer = 0), pump()), delay);
@@ -89,22 +90,24 @@ export function createOutbox(options: OutboxOptions) {
     settle(waiting().filter((entry) => (count > MAX_QUEUED_EVENTS || bytes > MAX_QUEUED_BYTES) && (count--, (bytes -= entry.b), true)), 'dropped', 'queue_full');
   };
 
-  const failed = (list: Entry[], error: DeliveryError | undefined) => {
+  /** Settles or reschedules a failed batch; returns whether it will be retried. */
+  const failed = (list: Entry[], error: DeliveryError | undefined): boolean => {
     const reason = error?.reason || describe(error);
     const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry.n >= UNFLAGGED_ATTEMPTS));
     settle(final, 'failed', reason);
     const again = list.filter((entry) => !final.includes(entry));
-    if (!again.length) return;
+    if (!again.length) return false;
     for (const entry of again) busy.delete(entry.e.event_id);
     failures++;
     if (error?.retryAfterMs) notBefore = Date.now() + error.retryAfterMs;
     report('retrying', idsOf(again), reason);
     log('warn', `${adapter.name}: delivery failed (${reason}), retrying`);
     schedule(Math.max(backoffDelay(failures), notBefore - Date.now()));
+    return true;
   };
 
-  /** One attempt at one batch. */
-  const attempt = (list: Entry[], leaving: boolean) => {
+  /** One attempt at one batch; resolves to false when it failed and waits for a retry. */
+  const attempt = (list: Entry[], leaving: boolean): Promise<boolean> => {
     let timeout: ReturnType<typeof setTimeout> | undefined;
     for (const entry of list) busy.add(entry.e.event_id);
     return Promise.race([
@@ -112,7 +115,10 @@ export function createOutbox(options: OutboxOptions) {
       new Promise<void>((resolve) => resolve(adapter.send(list.map((entry) => entry.e), { leaving }))),
       new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' }))),
     ])
-      .then(() => ((failures = 0), settle(list, 'sent')), (error) => failed(list, error))
+      .then(
+        () => ((failures = 0), settle(list, 'sent'), true),
+        (error) => !failed(list, error),
+      )
       .finally(() => clearTimeout(timeout));
   };
 
@@ -144,10 +150,8 @@ export function createOutbox(options: OutboxOptions) {
       report('queued', idsOf(adopted), 'recovered');
       bound();
     }
-    for (const batch of batches(waiting())) {
-      if (failures) break; // the retry timer takes the rest
-      await attempt(batch, false);
-    }
+    // After a failure, the retry timer takes the rest.
+    for (const batch of batches(waiting())) if (!(await attempt(batch, false))) break;
   };
 
   const pump = (): Promise<void> => {

@@ -1,0 +1,123 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { bootScriptTag, readAttributes } from '../src/core/bootstrap';
+import type { MicroconvEvent } from '../src/types';
+
+type Global = { microconv?: ((...args: unknown[]) => unknown) & Record<string, any> };
+const w = window as unknown as Global;
+
+/** The standard stub of contract 1.2, as a page would paste it. */
+function stub() {
+  w.microconv = function (...args: unknown[]) {
+    (w.microconv!.q = w.microconv!.q || []).push(args);
+  } as Global['microconv'];
+  return w.microconv!;
+}
+
+function scriptTag(attributes: Record<string, string>) {
+  const script = document.createElement('script');
+  script.setAttribute('type', 'text/x-not-run'); // happy-dom would try to fetch it otherwise
+  script.setAttribute('src', 'https://cdn.example/mc/microconv.js');
+  for (const [name, value] of Object.entries(attributes)) script.setAttribute(name, value);
+  document.head.append(script);
+}
+
+/** A custom adapter that records, so tests see what the instance sends. */
+function recording() {
+  const sent: MicroconvEvent[] = [];
+  return { sent, adapter: { name: 'rec', send: (events: MicroconvEvent[]) => void sent.push(...events) } };
+}
+
+beforeEach(() => {
+  delete w.microconv;
+  document.head.innerHTML = '';
+  localStorage.clear();
+});
+afterEach(async () => {
+  await (w.microconv?.destroy as (() => Promise<void>) | undefined)?.();
+});
+
+describe('script attributes', () => {
+  it('reads endpoint, adapters, consent and debug, and finds the overlay next to the script', () => {
+    const script = document.createElement('script');
+    script.src = 'https://cdn.example/mc/microconv.js';
+    Object.assign(script.dataset, { endpoint: '/collect', adapters: 'endpoint, gtag', consent: 'pending', debug: '' });
+    expect(readAttributes(script)).toEqual({
+      endpoint: '/collect',
+      adapters: ['endpoint', 'gtag'],
+      consent: 'pending',
+      debug: true,
+      debugSrc: 'https://cdn.example/mc/microconv-debug.js',
+    });
+  });
+});
+
+describe('the stub queue', () => {
+  it('replays queued calls in order, after merging queued inits into one instance', async () => {
+    const { sent, adapter } = recording();
+    const mc = stub();
+    mc('init', { adapters: [adapter], consent: 'pending' });
+    mc('track', 'first', { n: 1 });
+    mc('consent', 'granted');
+    mc('track', 'second');
+    mc('init', { batch: { size: 50 } });
+    bootScriptTag();
+    w.microconv!('track', 'third');
+    w.microconv!.track('fourth');
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['first', 'second', 'third', 'fourth']);
+    expect(sent[0]!.params).toEqual({ n: 1 });
+  });
+
+  it('starts from the attributes alone, and a later init joins the same instance', async () => {
+    scriptTag({ 'data-adapters': 'endpoint', 'data-endpoint': '/collect' });
+    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
+    bootScriptTag();
+    const { sent, adapter } = recording();
+    w.microconv!('init', { adapters: ['endpoint', adapter] });
+    w.microconv!('track', 'a');
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['a']);
+    expect(fetch).toHaveBeenCalledOnce();
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    w.microconv!('init', {});
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('init was called twice'));
+  });
+
+  it('waits for an init before serving calls made without one', async () => {
+    const { sent, adapter } = recording();
+    bootScriptTag();
+    w.microconv!('track', 'early');
+    w.microconv!('init', { adapters: [adapter] });
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['early']);
+  });
+
+  it('never throws into the page: bad calls are console errors and counted drops', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { sent, adapter } = recording();
+    const mc = stub();
+    mc('init', { adapters: [adapter], batch: 'often' });
+    mc('track', 'Not Valid');
+    mc('track', 'ok', { node: document.body });
+    mc('explode');
+    mc('track', 'fine');
+    expect(() => bootScriptTag()).not.toThrow();
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['fine']);
+    expect(w.microconv!.stats().dropped).toEqual({ invalid: 3 });
+    expect(error.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining('option batch must be'),
+      expect.stringContaining('invalid event name'),
+      expect.stringContaining('parameter node cannot be sent'),
+      expect.stringContaining('unknown method explode'),
+    ]);
+  });
+
+  it('loaded twice, keeps the first copy', () => {
+    bootScriptTag();
+    const first = w.microconv;
+    bootScriptTag();
+    expect(w.microconv).toBe(first);
+  });
+});

@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, SEND_TIMEOUT_MS, createOutbox, type OutboxOptions } from '../src/core/outbox';
+import { deliveryError } from '../src/core/backoff';
+import { LEASE_MS, type Journal, type StoredEvent } from '../src/core/journal';
+import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
+
+let seq = 0;
+const event = (params: Record<string, unknown> = {}): MicroconvEvent => ({
+  event_id: `id-${++seq}`,
+  name: 'cta_click',
+  ts: seq,
+  session_id: 's',
+  anonymous_id: null,
+  page: { url: 'https://x.example/', path: '/', title: '', referrer: '' },
+  params: params as MicroconvEvent['params'],
+  attribution: { utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null, gclid: null, fbclid: null, landing_page: '', referrer: '' },
+});
+
+/** A journal with the semantics of the IndexedDB one, in memory. */
+function memoryJournal() {
+  const rows = new Map<string, StoredEvent>();
+  const journal: Journal = {
+    put: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored })),
+    release: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored, o: null, l: 0 })),
+    remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
+    clear: async () => rows.clear(),
+    claim: async (_, owner, now) => {
+      const claimed = [...rows.values()].filter((row) => row.o === owner || !row.o || row.l < now);
+      for (const row of claimed) rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
+      return claimed;
+    },
+  };
+  return Object.assign(journal, { rows });
+}
+
+type Report = { status: DeliveryStatus; ids: string[]; reason?: string };
+
+function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { consent?: () => ConsentValue } = {}) {
+  const reports: Report[] = [];
+  const calls: { ids: string[]; leaving: boolean }[] = [];
+  const adapter: Adapter = {
+    name: 'test',
+    send: (events, context) => {
+      calls.push({ ids: events.map((e) => e.event_id), leaving: context.leaving });
+      return send(events, context);
+    },
+  };
+  const outbox = createOutbox({
+    adapter,
+    owner: 'me',
+    consent: () => 'granted',
+    journal: () => undefined,
+    journalFailed: () => {},
+    batch: { size: 3, intervalMs: 1000 },
+    report: (status, ids, reason) => ids.length && reports.push({ status, ids, reason }),
+    log: () => {},
+    ...overrides,
+  });
+  const ids = (status: DeliveryStatus) => reports.filter((r) => r.status === status).flatMap((r) => r.ids);
+  return { outbox, reports, calls, ids };
+}
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe('batching', () => {
+  it('sends when the batch reaches its size', async () => {
+    const { outbox, calls } = setup(() => {});
+    outbox.add([event()]);
+    outbox.add([event()]);
+    expect(calls).toHaveLength(0);
+    outbox.add([event()]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.ids).toHaveLength(3);
+  });
+
+  it('sends after the interval when the batch stays small', async () => {
+    const { outbox, calls, ids } = setup(() => {});
+    const first = event();
+    outbox.add([first]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls).toHaveLength(1);
+    expect(ids('sent')).toEqual([first.event_id]);
+  });
+
+  it('sends at once, by the leaving path, when the page is hidden', async () => {
+    const { outbox, calls } = setup(() => {});
+    outbox.add([event()]);
+    outbox.leave();
+    expect(calls).toEqual([{ ids: [expect.any(String)], leaving: true }]);
+  });
+
+  it('splits what is over the request limit into several requests', async () => {
+    const { outbox, calls, ids } = setup(() => {});
+    const big = 'x'.repeat(20_000);
+    const events = Array.from({ length: 7 }, () => event({ big }));
+    outbox.add(events);
+    await outbox.flush();
+    expect(calls.length).toBeGreaterThan(1);
+    for (const call of calls) expect(call.ids.length * 20_300).toBeLessThan(MAX_REQUEST_BYTES);
+    expect(ids('sent').sort()).toEqual(events.map((e) => e.event_id).sort());
+  });
+});
+
+describe('retries', () => {
+  it('retries retryable failures with backoff, with the same events, until delivered', async () => {
+    let answers = [deliveryError('http_503', true), deliveryError('http_503', true)];
+    const { outbox, calls, ids } = setup(() => {
+      const answer = answers.shift();
+      return answer ? Promise.reject(answer) : Promise.resolve();
+    });
+    const events = [event(), event(), event()];
+    outbox.add(events);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1000); // first backoff: 0.5 to 1 s
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(2000); // second: 1 to 2 s
+    expect(calls).toHaveLength(3);
+    expect(new Set(calls.map((c) => c.ids.join()))).toEqual(new Set([events.map((e) => e.event_id).join()]));
+    expect(ids('sent')).toHaveLength(3);
+    answers = [];
+  });
+
+  it('honours Retry-After, even over flush', async () => {
+    let fail = true;
+    const { outbox, calls } = setup(() => (fail ? Promise.reject(deliveryError('http_429', true, 30_000)) : undefined));
+    outbox.add([event()]);
+    await outbox.flush();
+    expect(calls).toHaveLength(1);
+    fail = false;
+    await outbox.flush();
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('drops, counted with the status, what cannot succeed by retrying', async () => {
+    const { outbox, calls, reports } = setup(() => Promise.reject(deliveryError('http_400', false)));
+    outbox.add([event()]);
+    await outbox.flush();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toHaveLength(1);
+    expect(reports.at(-1)).toMatchObject({ status: 'failed', reason: 'http_400' });
+    expect(outbox.size()).toBe(0);
+  });
+
+  it('gives a throwing adapter three attempts, then drops its events, counted', async () => {
+    const { outbox, calls, reports } = setup(() => {
+      throw new Error('boom');
+    });
+    outbox.add([event()]);
+    await outbox.flush();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toHaveLength(3);
+    expect(reports.at(-1)).toMatchObject({ status: 'failed', reason: 'boom' });
+  });
+
+  it('times out a send that never settles and tries again', async () => {
+    const { outbox, calls, reports } = setup(() => new Promise(() => {}));
+    outbox.add([event()]);
+    void outbox.flush();
+    await vi.advanceTimersByTimeAsync(SEND_TIMEOUT_MS);
+    expect(reports.some((r) => r.status === 'retrying' && r.reason === 'timeout')).toBe(true);
+    await vi.advanceTimersByTimeAsync(SEND_TIMEOUT_MS + 2000);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('does not beacon after a failure when the events are stored for the next page', async () => {
+    const journal = memoryJournal();
+    vi.spyOn(journal, 'release');
+    let failing = true;
+    const { outbox, calls } = setup(() => (failing ? Promise.reject(deliveryError('network', true)) : undefined), { journal: () => journal });
+    outbox.add([event()]);
+    await outbox.flush();
+    expect(calls).toHaveLength(1);
+    failing = false;
+    outbox.leave();
+    expect(calls).toHaveLength(1);
+    expect(journal.release).toHaveBeenCalledOnce();
+  });
+});
+
+describe('the journal', () => {
+  it('adopts what a closed page left, sends it first, and forgets what another tab took', async () => {
+    const journal = memoryJournal();
+    const left = event();
+    const taken = event();
+    await journal.put('test', [
+      { e: left, o: null, l: 0 },
+      { e: taken, o: 'other-tab', l: Date.now() + LEASE_MS },
+    ]);
+    const { outbox, calls, reports } = setup(() => {}, { journal: () => journal });
+    const mine = event();
+    outbox.add([mine]);
+    await outbox.flush();
+    expect(calls).toEqual([{ ids: [left.event_id, mine.event_id], leaving: false }]);
+    expect(reports).toContainEqual({ status: 'queued', ids: [left.event_id], reason: 'recovered' });
+    expect([...journal.rows.keys()]).toEqual([taken.event_id]);
+  });
+
+  it.each([
+    ['throws at once', () => { throw new Error('indexedDB.open is broken'); }],
+    ['rejects', () => Promise.reject(new Error('open failed'))],
+  ])('carries on in memory when IndexedDB %s', async (_, broken) => {
+    const journal = { put: broken, claim: broken, remove: broken, release: broken, clear: broken } as unknown as Journal;
+    const journalFailed = vi.fn();
+    let usable = true;
+    const { outbox, ids } = setup(() => {}, {
+      journal: () => (usable ? journal : undefined),
+      journalFailed: (error) => ((usable = false), journalFailed(error)),
+    });
+    const events = [event(), event()];
+    outbox.add(events);
+    await outbox.flush();
+    expect(ids('sent')).toEqual(events.map((e) => e.event_id));
+    expect(journalFailed).toHaveBeenCalled();
+  });
+
+  it('frees what it cannot beacon when the page is left, for the next page', async () => {
+    const journal = memoryJournal();
+    const { outbox, calls } = setup(() => Promise.reject(deliveryError('http_503', true)), { journal: () => journal });
+    outbox.add([event()]);
+    await outbox.flush();
+    outbox.leave();
+    expect(calls).toHaveLength(1);
+    expect([...journal.rows.values()].map((row) => row.o)).toEqual([null]);
+  });
+});
+
+describe('bounds and consent', () => {
+  it('drops the oldest events past the bound, counted', () => {
+    const { outbox, reports } = setup(() => new Promise(() => {}), { batch: { size: 5000, intervalMs: 60_000 } });
+    const events = Array.from({ length: MAX_QUEUED_EVENTS + 5 }, () => event());
+    outbox.add(events);
+    expect(outbox.size()).toBe(MAX_QUEUED_EVENTS);
+    expect(reports.find((r) => r.status === 'dropped')).toEqual({
+      status: 'dropped',
+      ids: events.slice(0, 5).map((e) => e.event_id),
+      reason: 'queue_full',
+    });
+  });
+
+  it('holds events while consent is pending, and sends them once granted', async () => {
+    let consent: ConsentValue = 'pending';
+    const { outbox, calls, ids } = setup(() => {}, { consent: () => consent });
+    outbox.add([event(), event(), event()]);
+    await vi.advanceTimersByTimeAsync(5000);
+    outbox.leave();
+    expect(calls).toHaveLength(0);
+    expect(ids('held')).toHaveLength(3);
+    consent = 'granted';
+    outbox.consentChanged();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ids('sent')).toHaveLength(3);
+  });
+
+  it('drops held events, counted, when consent is denied', () => {
+    let consent: ConsentValue = 'pending';
+    const { outbox, calls, reports } = setup(() => {}, { consent: () => consent });
+    outbox.add([event()]);
+    consent = 'denied';
+    outbox.consentChanged();
+    outbox.add([event()]);
+    expect(calls).toHaveLength(0);
+    expect(reports.filter((r) => r.reason === 'consent_denied').flatMap((r) => r.ids)).toHaveLength(2);
+    expect(outbox.size()).toBe(0);
+  });
+});
