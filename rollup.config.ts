@@ -68,8 +68,11 @@ const node = (): RollupOptions[] =>
 export default [
   npm('src/index.ts', 'microconv'),
   npm('src/debug.ts', 'debug'),
+  npm('src/vitals.ts', 'vitals'),
   types('src/index.ts', 'microconv'),
   types('src/debug.ts', 'debug'),
+  types('src/vitals.ts', 'vitals'),
   browser('src/script.ts', 'microconv.js'),
+  browser('src/vitals-script.ts', 'microconv-vitals.js'),
   ...node(),
 ] satisfies RollupOptions[];

@@ -74,6 +74,8 @@ export interface SendContext {
    * to read a response. Send by a means that outlives the page (`sendBeacon`, `fetch` keepalive).
    */
   leaving: boolean;
+  /** Tells of something cut or refused on the way (a parameter over a vendor's limit): a debug warning, counted under `reason`. */
+  note(reason: string, detail: string): void;
 }
 
 /**
@@ -175,6 +177,12 @@ export interface Options {
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
   debug?: boolean;
+  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`). */
+  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number };
+  /** Options of the built-in `meta` adapter (`events`: a mapping to Meta standard events, or `'standard'`). */
+  meta?: { events?: Record<string, string | ((event: MicroconvEvent) => string | undefined)> | 'standard'; waitMs?: number };
+  /** Options of the built-in `datalayer` adapter (`name` of the array). */
+  datalayer?: { name?: string };
   /** Where to load the debug overlay from. Default: next to `microconv.js`. */
   debugSrc?: string;
   /**

@@ -53,6 +53,7 @@ function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { cons
     journalFailed: () => {},
     batch: { size: 3, intervalMs: 1000 },
     report: (status, ids, reason) => ids.length && reports.push({ status, ids, reason }),
+    note: () => {},
     log: () => {},
     ...overrides,
   });

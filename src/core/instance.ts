@@ -1,11 +1,14 @@
-import type { CanonicalEvents, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, MicroconvEvent, Options, Params } from '../types';
+import type { CanonicalEvents, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, MicroconvEvent, Options, PageContext, Params } from '../types';
 import { builtInAdapters } from '../adapters/builtins';
+import { builtInTrackers } from '../trackers';
 import { pageContext } from '../lib/context';
+import { redactText, redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
 import { consentProblem, copyParams, nameProblem, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { openJournal, type Journal } from './journal';
+import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
 import { resolveOptions } from './options';
 import { MAX_REQUEST_BYTES, byteSize, createOutbox } from './outbox';
@@ -71,10 +74,18 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       },
       batch: resolved.batch,
       report: (status, ids, reason) => report(adapter.name, status, ids, reason),
+      note(reason, detail) {
+        dropped[reason] = (dropped[reason] || 0) + 1;
+        log('warn', `${adapter.name}: ${detail}`);
+      },
       log,
     }),
   );
   const each = (fn: (outbox: (typeof outboxes)[number]) => unknown) => Promise.all(outboxes.map(fn)).then(() => {});
+
+  let referrer = document.referrer;
+  // While a page view ends (an SPA route change), its last events still belong to it.
+  let leavingPage: PageContext | undefined;
 
   const track = (name: string, params?: Params): string => {
     let event: MicroconvEvent;
@@ -90,7 +101,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
         ts: now,
         session_id: state.id,
         anonymous_id: session.anonymousId(),
-        page: pageContext(),
+        page: leavingPage || pageContext(referrer),
         params: copyParams(params),
         attribution: state.attribution,
       };
@@ -104,8 +115,37 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     return event.event_id;
   };
 
+  // The trackers, and what they share: delegated listeners, one MutationObserver, page hooks.
+  const dom = createDom(log);
+  const leaveHooks: (() => void)[] = [];
+  const pageHooks: (() => void)[] = [];
+  const run = (hooks: (() => void)[]) => hooks.forEach((hook) => safe(log, 'tracker', hook));
+  const context: TrackerContext = {
+    emit: (name, params) => safe(log, name, () => track(name, params as Params)),
+    listen: dom.listen,
+    watch: dom.watch,
+    onLeave: (hook) => leaveHooks.push(hook),
+    onPage: (hook) => pageHooks.push(hook),
+  };
+  const settings = resolved.trackers as Record<string, Record<string, unknown> | false | undefined>;
+  const teardowns = Object.entries(builtInTrackers()).map(([key, tracker]) => {
+    const options = key === 'cta' ? { ...settings.cta, ctas: settings.cta !== false, downloads: settings.downloads === false ? false : settings.downloads?.extensions } : settings[key];
+    // A browser without one of the observers loses that tracker, not the others.
+    return options !== false && safe(log, key + ' tracker', () => tracker(context, options || {}));
+  });
+  const stopRoutes =
+    settings.spa !== false &&
+    watchRoutes((from) => {
+      leavingPage = { url: redactUrl(from), path: new URL(from).pathname, title: redactText(document.title), referrer: redactUrl(referrer) };
+      run(leaveHooks);
+      leavingPage = undefined;
+      referrer = from;
+      run(pageHooks);
+    }, !!settings.spa?.query);
+
   const stopLifecycle = watchLifecycle(
-    () => each((outbox) => outbox.leave()),
+    // Trackers first (a form abandoned is the last thing a page says), then delivery.
+    () => (run(leaveHooks), each((outbox) => outbox.leave())),
     () => each((outbox) => outbox.flush()),
     () => each((outbox) => outbox.flush()),
   );
@@ -146,6 +186,9 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if (destroyed) return;
       destroyed = true;
       stopLifecycle();
+      if (stopRoutes) stopRoutes();
+      dom.stop();
+      for (const teardown of teardowns) if (teardown) safe(log, 'teardown', teardown);
       await each((outbox) => outbox.close());
       for (const adapter of resolved.adapters) safe(log, adapter.name + '.destroy', () => adapter.destroy?.());
       for (const set of Object.values(listeners)) set.clear();

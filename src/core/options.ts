@@ -1,4 +1,7 @@
 import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
+import type { DataLayerOptions } from '../adapters/datalayer';
+import type { GtagOptions } from '../adapters/gtag';
+import type { MetaOptions } from '../adapters/meta';
 import { NAME, PURPOSES, consentProblem, isPlain, show } from '../lib/validate';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
@@ -13,7 +16,12 @@ export interface ResolvedOptions {
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
+  gtag?: GtagOptions;
+  meta?: MetaOptions;
+  datalayer?: DataLayerOptions;
 }
+
+const TRACKERS = ['cta', 'downloads', 'sections', 'scroll', 'forms', 'video', 'vitals', 'spa'];
 
 const absolute = (url: unknown): string => {
   try {
@@ -27,7 +35,10 @@ const absolute = (url: unknown): string => {
 const RULES: Record<string, [(value: any) => unknown, string]> = {
   endpoint: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   adapters: [Array.isArray, 'an array of adapter names or objects'],
-  trackers: [isPlain, 'an object'],
+  trackers: [
+    (trackers) => isPlain(trackers) && Object.entries(trackers).every(([key, value]) => TRACKERS.includes(key) && (value === false || isPlain(value))),
+    `an object whose keys are among ${TRACKERS.join(', ')}, each false or an object of options`,
+  ],
   batch: [
     (batch) =>
       isPlain(batch) &&
@@ -44,6 +55,9 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
   debug: [(debug) => debug === !!debug, 'true or false'],
   debugSrc: [(url) => typeof url === 'string', 'a URL'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
+  gtag: [isPlain, 'an object of gtag adapter options'],
+  meta: [isPlain, 'an object of meta adapter options'],
+  datalayer: [isPlain, 'an object of datalayer adapter options'],
 };
 
 /**

@@ -33,6 +33,8 @@ export interface OutboxOptions {
   journalFailed(error: unknown): void;
   batch: { size: number; intervalMs: number };
   report(status: DeliveryStatus, ids: string[], reason?: string): void;
+  /** Something cut or refused on the way: counted under `reason`, and a debug warning. */
+  note(reason: string, detail: string): void;
   log: Log;
 }
 
@@ -112,7 +114,7 @@ export function createOutbox(options: OutboxOptions) {
     for (const entry of list) busy.add(entry.e.event_id);
     return Promise.race([
       // A synchronous throw becomes a rejection here, like any other failure.
-      new Promise<void>((resolve) => resolve(adapter.send(list.map((entry) => entry.e), { leaving }))),
+      new Promise<void>((resolve) => resolve(adapter.send(list.map((entry) => entry.e), { leaving, note: options.note }))),
       new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' }))),
     ])
       .then(
@@ -122,8 +124,10 @@ export function createOutbox(options: OutboxOptions) {
       .finally(() => clearTimeout(timeout));
   };
 
-  // Batches by bytes, so that no request is over the limit.
+  // Batches by bytes, so that no request is over the limit; an adapter of the moment takes one event at
+  // a time, so that refusing one refuses only that one.
   const batches = (list: Entry[]): Entry[][] => {
+    if (adapter.immediate) return list.map((entry) => [entry]);
     const out: Entry[][] = [];
     let bytes = MAX_REQUEST_BYTES; // "full", so that the first entry starts a batch
     for (const entry of list) {

@@ -33,7 +33,7 @@ export const redactUrl = (url: string): string =>
         )
         .replace(EMAIL, REDACTED);
 
-const safeDecode = (text: string) => {
+export const safeDecode = (text: string) => {
   try {
     return decodeURIComponent(text);
   } catch {

@@ -1,0 +1,80 @@
+import type { Adapter, MicroconvEvent } from '../types';
+import { deliveryError } from '../core/backoff';
+import { VENDOR_WAIT_MS, globals, whenPresent } from './vendor';
+
+export interface GtagOptions {
+  /** A `send_to` target (a GA4 measurement id or group), added to every event. */
+  send_to?: string;
+  /** Renames events for GA4: `{ cta_click: 'select_promotion' }`. */
+  names?: Record<string, string>;
+  /** How long to wait for `gtag` (or `dataLayer`) to exist, in ms. Default 5000. */
+  waitMs?: number;
+}
+
+/** GA4's reserved web event names: GA4 refuses them, so they are not sent. */
+export const GA4_RESERVED_EVENTS = (
+  'ad_impression app_remove app_store_refund app_store_subscription_cancel app_store_subscription_renew click error ' +
+  'file_download first_open first_visit form_start form_submit in_app_purchase page_view scroll session_start ' +
+  'user_engagement view_complete video_complete video_progress video_start view_search_results'
+).split(' ');
+/** GA4's reserved parameter names and prefixes. */
+export const GA4_RESERVED_PARAMS = ['engagement_time_msec', 'gclid', 'session_id', 'session_number'];
+const RESERVED_PREFIX = /^(_|firebase_|ga_|google_|gtag\.)/;
+export const GA4_MAX_PARAMS = 25;
+const MAX_NAME = 40;
+const MAX_VALUE = 100;
+
+/**
+ * The parameters GA4 will take: `event_id` first (for deduplication), then the event's own, without
+ * reserved or over-long names, at most 25 in all, string values cut to 100 characters. `note` is told
+ * of every cut.
+ */
+export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: string) => void): Record<string, unknown> {
+  const params: Record<string, unknown> = { event_id: event.event_id };
+  let count = 1;
+  for (const [key, value] of Object.entries(event.params)) {
+    if (GA4_RESERVED_PARAMS.includes(key) || RESERVED_PREFIX.test(key) || key.length > MAX_NAME) note('ga4_param_refused', `${event.name}: parameter ${key} is reserved in GA4 or over ${MAX_NAME} characters`);
+    else if (count >= GA4_MAX_PARAMS) note('ga4_param_over_limit', `${event.name}: parameter ${key} is over GA4's ${GA4_MAX_PARAMS}`);
+    else {
+      count++;
+      const long = typeof value === 'string' && value.length > MAX_VALUE;
+      if (long) note('ga4_value_cut', `${event.name}: ${key} cut to ${MAX_VALUE} characters`);
+      params[key] = long ? value.slice(0, MAX_VALUE) : value;
+    }
+  }
+  return params;
+}
+
+/**
+ * Google Analytics 4 through `gtag('event', name, params)`, with `event_id` among the params and GA4's
+ * rules applied first. Where `gtag` is missing but `dataLayer` exists, it pushes what gtag would: an
+ * `arguments` object, which is what gtag.js reads from the dataLayer.
+ *
+ * @example init({ adapters: ['endpoint', 'gtag'], gtag: { send_to: 'G-XXXXXXX' } })
+ */
+export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: GtagOptions = {}): Adapter {
+  const find = () => {
+    const { gtag, dataLayer } = globals();
+    return typeof gtag === 'function'
+      ? gtag
+      : dataLayer?.push &&
+          function () {
+            // eslint-disable-next-line prefer-rest-params
+            dataLayer.push(arguments);
+          };
+  };
+  return {
+    name: 'gtag',
+    consent: ['analytics_storage'],
+    immediate: true,
+    send([event], { note }) {
+      const name = names[event!.name] || event!.name;
+      if (GA4_RESERVED_EVENTS.includes(name) || RESERVED_PREFIX.test(name) || !/^[a-zA-Z]\w{0,39}$/.test(name)) throw deliveryError('ga4_reserved_name', false);
+      const params = ga4Params(event!, note);
+      if (send_to) params.send_to = send_to;
+      const call = (gtag: (...args: unknown[]) => void) => void gtag('event', name, params);
+      const gtag = whenPresent(find, waitMs, 'gtag_missing');
+      return typeof gtag === 'function' ? call(gtag) : gtag.then(call);
+    },
+  };
+}
