@@ -74,5 +74,6 @@ export default [
   types('src/vitals.ts', 'vitals'),
   browser('src/script.ts', 'microconv.js'),
   browser('src/vitals-script.ts', 'microconv-vitals.js'),
+  browser('src/debug-script.ts', 'microconv-debug.js'),
   ...node(),
 ] satisfies RollupOptions[];

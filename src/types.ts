@@ -269,3 +269,17 @@ export interface Instance<Events extends EventMap = CanonicalEvents> {
   /** Removes every listener, observer and timer microconv added, and flushes what is queued. */
   destroy(): Promise<void>;
 }
+
+/** One thing that happened, as the overlay replays it: an event, a delivery report or a log line. */
+export type DebugRecord = { [K in keyof InstanceEvents]: [K, InstanceEvents[K]] }[keyof InstanceEvents];
+
+/** What an instance in debug mode hands the overlay (`microconv/debug`). */
+export interface DebugHandle {
+  on: Instance<any>['on'];
+  stats: Instance<any>['stats'];
+  plan?: Plan;
+  /** The adapters' names, in order. */
+  adapters: string[];
+  /** What happened before the overlay was mounted (bounded). */
+  history: DebugRecord[];
+}

@@ -1,4 +1,4 @@
-import type { CanonicalEvents, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, MicroconvEvent, Options, PageContext, Params } from '../types';
+import type { CanonicalEvents, ConsentUpdate, DebugHandle, DebugRecord, DeliveryStatus, EventMap, Instance, InstanceEvents, MicroconvEvent, Options, PageContext, Params } from '../types';
 import { builtInAdapters } from '../adapters/builtins';
 import { builtInTrackers } from '../trackers';
 import { pageContext } from '../lib/context';
@@ -31,9 +31,13 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   let debugOn: boolean | undefined;
   let destroyed = false;
 
-  const emit = <K extends keyof InstanceEvents>(type: K, payload: InstanceEvents[K]) =>
+  // In debug mode, what happened before the overlay loaded, so that it shows the page from its start.
+  let history: DebugRecord[] | undefined;
+  const emit = <K extends keyof InstanceEvents>(type: K, payload: InstanceEvents[K]) => {
+    if (history && history.push([type, payload] as DebugRecord) > 500) history.shift();
     // A failing log listener is not logged: that would call it again.
     listeners[type].forEach((listener) => safe(type === 'log' ? undefined : log, type + ' listener', () => listener(payload)));
+  };
   const log = createLog(() => !!debugOn, (entry) => emit('log', entry));
 
   const report = (adapter: string, status: DeliveryStatus, ids: string[], reason?: string) => {
@@ -51,7 +55,20 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   };
 
   const resolved = resolveOptions(options, builtInAdapters, fail);
-  debugOn = resolved.debug;
+  const overlay = () => {
+    history ||= [];
+    const src = resolved.debugSrc;
+    if (overlayRequested || !src) return;
+    overlayRequested = true;
+    // A script from the site's own folder: allowed under `script-src 'self'`, fetched only when debugging.
+    const script = document.createElement('script');
+    script.src = src;
+    // What the overlay reads: the instance's listeners and counters, the plan, and the story so far.
+    const handle = (): DebugHandle => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, adapters: resolved.adapters.map((adapter) => adapter.name), history: history! });
+    script.onload = () => safe(log, 'overlay', () => (window as { microconvOverlay?: { mount(handle: DebugHandle): void } }).microconvOverlay?.mount(handle()));
+    document.head.append(script);
+  };
+  let overlayRequested = false;
   const owner = uuid();
   const gpc = globalPrivacyControl();
   let consent = applyConsent(undefined, resolved.consent, gpc);
@@ -151,6 +168,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   );
   // What a closed or crashed page left behind goes out now.
   if (mayStore()) void each((outbox) => outbox.flush());
+  if ((debugOn = resolved.debug)) overlay();
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
   const instance: Instance<any> = {
@@ -169,7 +187,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     },
     flush: () => each((outbox) => outbox.flush()),
     debug(on = true) {
-      debugOn = !!on;
+      if ((debugOn = !!on)) overlay();
     },
     on(type, listener) {
       const set = listeners[type] as Set<typeof listener> | undefined;
