@@ -1,0 +1,211 @@
+import type { Page } from '@playwright/test';
+import { expect, expectDeliveredOnce, flush, settle, test, track } from './support/test';
+
+/** Tracks `names` and follows the page's link to /next.html in the same task, as a visitor's click would. */
+const trackAndLeave = (page: Page, names: string[], params: Record<string, unknown> = {}): Promise<string[]> =>
+  page.evaluate(
+    ([names, params]) => {
+      const ids = names.map((name) => window.microconv.track(name, params));
+      document.querySelector<HTMLAnchorElement>('#next')!.click();
+      return ids;
+    },
+    [names, params] as const,
+  );
+
+test('an event tracked right before the page navigates away arrives, by beacon, and only once', async ({ page, collector }) => {
+  await page.clock.install();
+  await page.goto('/track.html');
+  const [id] = await trackAndLeave(page, ['about_to_leave']);
+  await page.waitForURL('**/next.html');
+  const [event] = await collector.waitForDelivered(['about_to_leave']);
+  expect(event!.event_id).toBe(id);
+  expect(collector.requests[0]!.fetchMode).toBe('no-cors'); // sendBeacon's mode for a text/plain body
+
+  // A later page of the site, once every lease the left page held has run out, must not send it again.
+  await page.goto('/track.html');
+  await page.clock.fastForward('01:01');
+  await settle(page, collector);
+  expectDeliveredOnce(collector, [id!]);
+});
+
+test('503, 503, then 204: each event reaches a 2xx once, with its first event_id, after backoff', async ({ page, collector }) => {
+  collector.answer(503, 503);
+  await page.goto('/track.html');
+  const ids = [await track(page, 'retry_one'), await track(page, 'retry_two'), await track(page, 'retry_three')];
+  await flush(page);
+  await collector.waitForDelivered(['retry_one', 'retry_two', 'retry_three']);
+  await settle(page, collector);
+
+  const attempts = collector.requests.filter((request) => request.events.some((event) => ids.includes(event.event_id)));
+  expect(attempts.map((request) => request.status)).toEqual([503, 503, 204]);
+  for (const attempt of attempts) expect(attempt.events.map((event) => event.event_id)).toEqual(ids);
+  // Exponential backoff with equal jitter from a 1 s base: 0.5 to 1 s, then 1 to 2 s.
+  expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(490);
+  expect(attempts[2]!.at - attempts[1]!.at).toBeGreaterThanOrEqual(990);
+  expectDeliveredOnce(collector, ids);
+});
+
+test('a 400 is not retried, and the drop is counted', async ({ page, collector }) => {
+  collector.answer(400);
+  await page.goto('/track.html');
+  const ids = [await track(page, 'refused_one'), await track(page, 'refused_two')];
+  await flush(page);
+  await settle(page, collector);
+  expect(collector.requests.filter((request) => request.events.some((event) => ids.includes(event.event_id))).map((r) => r.status)).toEqual([400]);
+  expect(await page.evaluate(() => window.microconv.stats())).toEqual({ dropped: { http_400: 2 }, waiting: { endpoint: 0 } });
+});
+
+test('429 with Retry-After waits as long as the server asks, longer than the backoff would', async ({ page, collector }) => {
+  collector.answer({ status: 429, retryAfter: '3' });
+  await page.goto('/track.html');
+  const id = await track(page, 'rate_limited');
+  await flush(page);
+  await collector.waitForDelivered(['rate_limited']);
+  const attempts = collector.requests.filter((request) => request.events.some((event) => event.event_id === id));
+  expect(attempts.map((request) => request.status)).toEqual([429, 204]);
+  expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(2990);
+  await settle(page, collector);
+  expectDeliveredOnce(collector, [id]);
+});
+
+test('an oversized Retry-After is honoured up to its cap of an hour, then the event goes', async ({ page, collector }) => {
+  await page.clock.install();
+  collector.answer({ status: 429, retryAfter: '86400' });
+  await page.goto('/track.html');
+  const report = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const off = window.microconv.on('delivery', (report) => report.status === 'retrying' && (off(), resolve(report.reason)));
+        window.microconv.track('asked_to_wait');
+        void window.microconv.flush();
+      }),
+  );
+  expect(report).toBe('http_429');
+
+  await page.clock.fastForward('59:00');
+  await flush(page); // a flush does not override the server's Retry-After
+  expect(collector.requests).toHaveLength(1);
+  expect((await page.evaluate(() => window.microconv.stats())).waiting).toEqual({ endpoint: 1 });
+
+  await page.clock.fastForward('01:01');
+  await collector.waitForDelivered(['asked_to_wait']);
+  expect(collector.requests.map((request) => request.status)).toEqual([429, 204]);
+});
+
+// BUG (src/core/outbox.ts, `notBefore`): Retry-After lives only in the page's memory. A page left while
+// waiting frees its events (leave()), and the next page load of the site sends them at once, however long
+// the server asked to wait. Contract 4 says 429 is retried "honouring Retry-After".
+test.fixme('Retry-After is honoured by the next page load too', async ({ page, collector }) => {
+  collector.answer({ status: 429, retryAfter: '600' });
+  await page.goto('/track.html');
+  const id = await track(page, 'asked_to_wait');
+  await flush(page);
+  await collector.waitFor('the 429', () => collector.requests.length === 1);
+  await page.goto('/next.html');
+  await page.goto('/track.html');
+  await flush(page);
+  const attempts = collector.requests.filter((request) => request.events.some((event) => event.event_id === id));
+  expect(attempts.map((request) => request.status)).toEqual([429]);
+});
+
+for (const [variant, script] of [
+  ['returns false', () => void (Navigator.prototype.sendBeacon = () => false)],
+  ['is missing', () => void Reflect.deleteProperty(Navigator.prototype, 'sendBeacon')],
+] as const) {
+  test(`when sendBeacon ${variant}, leaving falls back to fetch with keepalive`, async ({ page, collector }) => {
+    await page.addInitScript(script);
+    await page.goto('/track.html');
+    const ids = await trackAndLeave(page, ['fallback_one', 'fallback_two']);
+    await page.waitForURL('**/next.html');
+    await collector.waitForDelivered(['fallback_one', 'fallback_two']);
+    const carriers = collector.requests.filter((request) => request.events.some((event) => ids.includes(event.event_id)));
+    expect(carriers.map((request) => [request.fetchMode, request.status])).toEqual([['cors', 204]]); // fetch, not a beacon
+    expectDeliveredOnce(collector, ids);
+  });
+}
+
+// BUG (src/core/outbox.ts, leave() with attempt(): an event that left by the keepalive fetch fallback stays
+// in IndexedDB, claimed by the page that left, because the page is gone before fetch resolves. Once the
+// lease runs out (60 s) the next page load sends it again. A beacon that returned true is forgotten at once
+// (settle('sent') runs in a microtask), so the fallback should be treated alike.
+test.fixme('an event that left by the keepalive fallback is not sent again by a later page', async ({ page, collector }) => {
+  await page.clock.install();
+  await page.addInitScript(() => void (Navigator.prototype.sendBeacon = () => false));
+  await page.goto('/track.html');
+  const [id] = await trackAndLeave(page, ['fallback_once']);
+  await page.waitForURL('**/next.html');
+  await collector.waitForDelivered(['fallback_once']);
+  await page.goto('/track.html');
+  await page.clock.fastForward('01:01');
+  await settle(page, collector);
+  expectDeliveredOnce(collector, [id!]);
+});
+
+// BUG (src/core/journal.ts, claim(): `claimed.sort((a, b) => a.e.ts - b.e.ts)`): every send round takes its
+// batch from the IndexedDB claim, which getAll() returns in key order, that is by random event_id, and which
+// is then sorted by `ts` alone. Events tracked in the same millisecond (a burst, or calls the stub queued
+// and the script replays at once) therefore go out in random order, not in the order they were tracked.
+test.fixme('events tracked in the same millisecond are sent in the order they were tracked', async ({ page, collector }) => {
+  await page.clock.setFixedTime(new Date('2026-01-01T12:00:00Z'));
+  await page.goto('/track.html');
+  const names = Array.from({ length: 8 }, (_, i) => `burst_${i}`);
+  await page.evaluate((names) => names.forEach((name) => window.microconv.track(name)), names);
+  await flush(page);
+  const delivered = await collector.waitForDelivered(names);
+  expect(delivered.map((event) => event.name).filter((name) => names.includes(name))).toEqual(names);
+});
+
+/** Events of about 12 kB (two UTF-8 bytes per character) and one of about 32 kB, 150 kB in all. */
+async function trackLarge(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const ids = Array.from({ length: 10 }, (_, i) => window.microconv.track(`large_${i}`, { text: 'é'.repeat(6000) }));
+    ids.push(window.microconv.track('largest', { text: 'x'.repeat(31_500) }));
+    return ids;
+  });
+}
+
+test('a batch over 64 KiB is split into requests of at most 65536 bytes, and all of it arrives', async ({ page, collector }) => {
+  await page.goto('/large.html');
+  const ids = await trackLarge(page);
+  expect(ids.every(Boolean)).toBe(true);
+  await flush(page);
+  await collector.waitFor('every large event', () => ids.every((id) => collector.deliveryCounts().has(id)));
+
+  const bytes = collector.requests.map((request) => request.bytes);
+  expect(bytes.reduce((sum, size) => sum + size, 0)).toBeGreaterThan(2 * 65536); // so three requests at least
+  expect(bytes.length).toBeGreaterThanOrEqual(3);
+  for (const size of bytes) expect(size).toBeLessThanOrEqual(65536);
+  await settle(page, collector);
+  expectDeliveredOnce(collector, ids);
+});
+
+test('an event over 32 KiB is refused with a console error and counted', async ({ page, collector }) => {
+  const errors: string[] = [];
+  page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+  await page.goto('/large.html');
+  const id = await track(page, 'too_large', { text: 'x'.repeat(33_000) });
+  expect(id).toBe('');
+  expect((await page.evaluate(() => window.microconv.stats())).dropped).toEqual({ invalid: 1 });
+  expect(errors.filter((error) => error.startsWith('[microconv]') && error.includes('too_large'))).toHaveLength(1);
+  await settle(page, collector);
+  expect(collector.delivered().map((event) => event.name)).not.toContain('too_large');
+});
+
+// BUG (src/core/outbox.ts, leave()): on leaving, every batch is handed to sendBeacon at once, but Chromium
+// allows 64 KiB of beacons and keepalive fetches in flight per page. The first batch goes; the next beacon
+// returns false, the keepalive fetch fallback fails with a network error, and leave() does not free those
+// events (they are "busy" when it releases the rest). They stay in IndexedDB on the left page's 60 s
+// lease, so the next page load does not send them: they arrive a minute later, or never if no page of the
+// site is opened again. Expected: what cannot leave is freed for the next page load, which sends it at once.
+test.fixme('leaving with more than 64 KiB queued: the next page load sends what could not leave', async ({ page, collector }) => {
+  await page.goto('/large.html');
+  const ids = await trackLarge(page);
+  await page.locator('#next').click();
+  await page.waitForURL('**/next.html');
+  await page.goto('/large.html');
+  await flush(page);
+  await collector.waitFor('every large event', () => ids.every((id) => collector.deliveryCounts().has(id)));
+  for (const request of collector.requests) expect(request.bytes).toBeLessThanOrEqual(65536);
+  await settle(page, collector);
+  expectDeliveredOnce(collector, ids);
+});

@@ -1,0 +1,218 @@
+/**
+ * The e2e test server: the built bundles under `/dist/`, the fixture pages of `e2e/pages/` at the root,
+ * and `POST /collect`, a collector the test steers (scripted statuses, holding) and watches (`waitFor`).
+ * One per test, on a port of its own, so that every test also has an origin (and IndexedDB) of its own.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MicroconvEvent } from '../../src/types';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const PAGES = join(ROOT, 'e2e', 'pages');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** The endpoint payload (contract 5). */
+export interface WirePayload {
+  v: number;
+  sent_at: string;
+  events: MicroconvEvent[];
+}
+
+/** One request that reached `/collect`. */
+export interface CollectedRequest {
+  /** Milliseconds since the server started. */
+  at: number;
+  /** The raw body size in bytes, as it came over the wire. */
+  bytes: number;
+  contentType: string;
+  /** `Sec-Fetch-Mode`: `no-cors` for `sendBeacon` with a text body, `cors` for our `fetch`. */
+  fetchMode: string;
+  /** The status the collector answered. */
+  status: number;
+  /** Answered 2xx: only these count as delivered. */
+  delivered: boolean;
+  /** The parsed body, or undefined when it was not JSON. */
+  payload: WirePayload | undefined;
+  events: MicroconvEvent[];
+}
+
+/** A scripted answer: a status, and a `Retry-After` header to send with it. */
+export type Answer = number | { status: number; retryAfter?: string };
+
+/** How to answer one request: scripted answers first, then either 503 (holding) or 204. */
+type Mode = { hold: boolean; script: Answer[] };
+
+export interface Collector {
+  /** Every request so far, in the order they arrived. */
+  readonly requests: readonly CollectedRequest[];
+  /** Answers the next requests with these, in order; after them, the default again. */
+  answer(...answers: Answer[]): void;
+  /** Answers 503 to everything (delivering nothing) until `accept()`. */
+  hold(): void;
+  /** Answers 204 again (after scripted answers still pending). */
+  accept(): void;
+  /** The events of every 2xx request, in arrival order (duplicates included). */
+  delivered(): MicroconvEvent[];
+  /** How many 2xx requests carried each event_id. */
+  deliveryCounts(): Map<string, number>;
+  /**
+   * Resolves with `check`'s first truthy result, tested now and after each request; rejects after
+   * `timeoutMs` with `what` and a summary of what arrived.
+   */
+  waitFor<T>(what: string, check: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  /** Resolves with the delivered events once every one of `names` has been delivered at least once. */
+  waitForDelivered(names: string[], timeoutMs?: number): Promise<MicroconvEvent[]>;
+}
+
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  collector: Collector;
+  close(): Promise<void>;
+}
+
+const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+function parse(body: Buffer): WirePayload | undefined {
+  try {
+    const payload = JSON.parse(body.toString('utf8')) as WirePayload;
+    return payload && Array.isArray(payload.events) ? payload : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function createCollector(started: number) {
+  const requests: CollectedRequest[] = [];
+  const watchers = new Set<() => void>();
+  const mode: Mode = { hold: false, script: [] };
+
+  const collector: Collector = {
+    requests,
+    answer: (...answers) => void mode.script.push(...answers),
+    hold: () => void (mode.hold = true),
+    accept: () => void (mode.hold = false),
+    delivered: () => requests.filter((request) => request.delivered).flatMap((request) => request.events),
+    deliveryCounts() {
+      const counts = new Map<string, number>();
+      for (const event of collector.delivered()) counts.set(event.event_id, (counts.get(event.event_id) || 0) + 1);
+      return counts;
+    },
+    waitFor(what, check, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const test = () => {
+          let result;
+          try {
+            result = check();
+          } catch (error) {
+            return finish(() => reject(error));
+          }
+          if (result) finish(() => resolve(result));
+        };
+        const finish = (settle: () => void) => {
+          clearTimeout(timer);
+          watchers.delete(test);
+          settle();
+        };
+        const timer = setTimeout(
+          () => finish(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the collector saw:\n${summary(requests)}`))),
+          timeoutMs,
+        );
+        watchers.add(test);
+        test();
+      });
+    },
+    waitForDelivered(names, timeoutMs) {
+      return collector.waitFor(
+        `delivery of ${names.join(', ')}`,
+        () => {
+          const delivered = collector.delivered();
+          return names.every((name) => delivered.some((event) => event.name === name)) && delivered;
+        },
+        timeoutMs,
+      );
+    },
+  };
+
+  const nextAnswer = (): { status: number; retryAfter?: string } => {
+    const scripted = mode.script.shift();
+    if (scripted !== undefined) return typeof scripted === 'number' ? { status: scripted } : scripted;
+    return { status: mode.hold ? 503 : 204 };
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const body = await readBody(req);
+    const { status, retryAfter } = nextAnswer();
+    const payload = parse(body);
+    requests.push({
+      at: performance.now() - started,
+      bytes: body.length,
+      contentType: String(req.headers['content-type'] || ''),
+      fetchMode: String(req.headers['sec-fetch-mode'] || ''),
+      status,
+      delivered: status >= 200 && status < 300,
+      payload,
+      events: payload?.events || [],
+    });
+    res.writeHead(status, retryAfter ? { 'Retry-After': retryAfter } : {});
+    res.end();
+    for (const watcher of [...watchers]) watcher();
+  }
+
+  return { collector, handle };
+}
+
+/** One line per request, for failure messages. */
+export const summary = (requests: readonly CollectedRequest[]): string =>
+  requests.map((r) => `  ${Math.round(r.at)} ms ${r.status} ${r.fetchMode} ${r.bytes} B: ${r.events.map((e) => e.name).join(', ') || '(no events)'}`).join('\n') ||
+  '  (nothing)';
+
+async function serveFile(path: string, res: ServerResponse) {
+  // Pages are served without `Cache-Control: no-store`, which would keep them out of the back/forward cache.
+  const [dir, rest] = path.startsWith('/dist/') ? [DIST, path.slice('/dist/'.length)] : [PAGES, path.slice(1) || 'index.html'];
+  const file = normalize(join(dir, decodeURIComponent(rest)));
+  if (!file.startsWith(dir + sep)) return void res.writeHead(403).end();
+  try {
+    const content = await readFile(file);
+    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' }).end(content);
+  } catch {
+    res.writeHead(404).end();
+  }
+}
+
+export async function startServer(): Promise<TestServer> {
+  const { collector, handle } = createCollector(performance.now());
+  const server = createServer((req, res) => {
+    const path = new URL(req.url || '/', 'http://localhost').pathname;
+    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' ? serveFile(path, res) : Promise.resolve(void res.writeHead(405).end());
+    done.catch(() => res.headersSent || res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    collector,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

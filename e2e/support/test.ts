@@ -1,0 +1,67 @@
+/**
+ * The `test` of every e2e spec: Playwright's, with a test server of its own (`server`, `collector`),
+ * `baseURL` pointing at it, and a check after each test that microconv threw nothing into any page
+ * (contract 3: "nothing microconv does ever throws into the host page", unhandled rejections included).
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import type { MicroconvEvent } from '../../src/types';
+import { startServer, summary, type Collector, type TestServer } from './server';
+
+interface Fixtures {
+  server: TestServer;
+  collector: Collector;
+  /** Errors thrown into any page of the test's context; must stay empty unless a test empties it. */
+  pageErrors: Error[];
+}
+
+export const test = base.extend<Fixtures>({
+  server: async ({}, use) => {
+    const server = await startServer();
+    await use(server);
+    await server.close();
+  },
+  collector: async ({ server }, use) => use(server.collector),
+  baseURL: async ({ server }, use) => use(server.origin),
+  pageErrors: [
+    async ({ context }, use) => {
+      const errors: Error[] = [];
+      const watch = (page: Page) => page.on('pageerror', (error) => errors.push(error));
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use(errors);
+      expect(errors.map(String), 'errors thrown into the page').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/** Tracks through the script-tag API; returns the event_id. */
+export const track = (page: Page, name: string, params?: Record<string, unknown>): Promise<string> =>
+  page.evaluate(([name, params]) => window.microconv.track(name, params), [name, params] as const);
+
+export const flush = (page: Page): Promise<void> => page.evaluate(() => window.microconv.flush());
+
+/**
+ * Makes "nothing more arrives" observable without sleeping: whatever `page` had to send is sent by a
+ * flush, and then a sentinel event, tracked and flushed after it, has been delivered.
+ */
+export async function settle(page: Page, collector: Collector): Promise<void> {
+  await flush(page);
+  const id = await track(page, 'sentinel');
+  await flush(page);
+  await collector.waitFor('the sentinel', () => collector.deliveryCounts().has(id));
+}
+
+/** Every one of `ids` reached a 2xx exactly once, and no event at all was delivered twice. */
+export function expectDeliveredOnce(collector: Collector, ids: string[]): void {
+  const counts = collector.deliveryCounts();
+  const message = `deliveries:\n${summary(collector.requests)}`;
+  expect(ids.map((id) => counts.get(id) || 0), message).toEqual(ids.map(() => 1));
+  expect([...counts].filter(([, count]) => count > 1), message).toEqual([]);
+}
+
+/** The delivered events with these ids, in the order of `ids`. */
+export const byIds = (events: MicroconvEvent[], ids: string[]): (MicroconvEvent | undefined)[] =>
+  ids.map((id) => events.find((event) => event.event_id === id));

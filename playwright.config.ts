@@ -1,0 +1,33 @@
+import { defineConfig, type LaunchOptions } from '@playwright/test';
+import { LAUNCH_ARGS, findChromium } from './scripts/chromium.mjs';
+
+// The browser scripts/ensure-chromium.mjs made sure of. A system Chromium is launched by path; Playwright's
+// own is its full build (`channel: 'chromium'`), the very executable that was checked, rather than the
+// headless shell, which may not be installed.
+const browser = findChromium();
+const launchOptions: LaunchOptions = { args: LAUNCH_ARGS, ...(browser?.kind === 'system' ? { executablePath: browser.path } : {}) };
+
+export default defineConfig({
+  testDir: 'e2e',
+  // Each test has its own server, port and origin, so tests share nothing; two cores, two workers.
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  timeout: 30_000,
+  reporter: 'list',
+  use: {
+    browserName: 'chromium',
+    channel: browser?.kind === 'playwright' ? 'chromium' : undefined,
+    launchOptions,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/ },
+    {
+      // Playwright turns the back/forward cache off by default; this project needs it on.
+      name: 'bfcache',
+      testMatch: /bfcache\.spec\.ts$/,
+      use: { launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] } },
+    },
+  ],
+});
