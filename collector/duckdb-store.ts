@@ -1,0 +1,148 @@
+import { DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { MicroconvEvent } from '../src/types';
+import { CREATE_EVENTS_TABLE, FUNNEL_COUNTS, INSERT_EVENTS, SIGNAL_COUNTS } from './sql';
+import type { EventStore, FunnelCounts, FunnelQuery, SignalCounts, SignalQuery } from './store';
+
+/** Where the collector keeps its database unless told otherwise (contract 7: under `./data/`). */
+export const DEFAULT_DATABASE = 'data/microconv.duckdb';
+
+/** Lists of names are typed explicitly: DuckDB cannot infer the type of an empty list. */
+const NAMES = LIST(VARCHAR);
+
+/** The DuckDB store, with `query` for tests and ad-hoc looks at the table. */
+export interface DuckDBStore extends EventStore {
+  /** Runs any SQL with named or positional parameters; rows as plain JS values (BIGINT as number). */
+  query(sql: string, values?: Record<string, DuckDBValue> | DuckDBValue[], types?: Record<string, DuckDBType>): Promise<Array<Record<string, unknown>>>;
+}
+
+/**
+ * Opens (creating if needed) a DuckDB database at `path` (`:memory:` for a throwaway one) and the
+ * `events` table in it.
+ *
+ * One connection, and every statement queued behind the previous one: DuckDB serialises writers
+ * anyway, and a queue keeps a slow report from interleaving with an insert's statements.
+ */
+export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<DuckDBStore> {
+  if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
+  let instance: DuckDBInstance;
+  try {
+    instance = await DuckDBInstance.create(path);
+  } catch (error) {
+    const message = (error as Error).message;
+    // DuckDB lets one process open a file for writing; say what that means here.
+    if (/lock/i.test(message)) throw new Error(`cannot open ${path}: another process (a running collector?) has it open. ${message}`);
+    throw new Error(`cannot open DuckDB database ${path}: ${message}`);
+  }
+  const connection: DuckDBConnection = await instance.connect();
+  await connection.run(CREATE_EVENTS_TABLE);
+
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = queue.then(work);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+
+  const query = (sql: string, values?: Record<string, DuckDBValue> | DuckDBValue[], types?: Record<string, DuckDBType>) =>
+    serial(async () => {
+      const reader = await connection.runAndReadAll(sql, values, types);
+      return reader.getRowObjectsJS().map(plain);
+    });
+
+  /**
+   * Group commit: concurrent requests' events go into one INSERT (one transaction). Under load this
+   * is several times faster than a statement per request, and each request still learns how many of
+   * its own events were new (from `RETURNING`). A failure fails the whole group: each request answers
+   * 503 and its client retries, which deduplication makes safe.
+   */
+  const pending: PendingInsert[] = [];
+  const writePending = async () => {
+    const group = pending.splice(0);
+    try {
+      // ts is stored as whole ms (the wire allows a fractional number, BIGINT does not); ids in
+      // lower case, so that a client writing its UUIDs in capitals still deduplicates.
+      const rows = group.flatMap(({ events, receivedAt }) =>
+        events.map((event) => ({ ...event, event_id: event.event_id.toLowerCase(), ts: Math.round(event.ts), received_at: Math.round(receivedAt) })),
+      );
+      const reader = await connection.runAndReadAll(INSERT_EVENTS, [JSON.stringify(rows)]);
+      const fresh = new Set(reader.getRows().map((row) => String(row[0])));
+      for (const { events, resolve } of group) {
+        let count = 0;
+        // The same id twice (a replay racing its original) is new for the first asker only.
+        for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
+        resolve(count);
+      }
+    } catch (error) {
+      for (const { reject } of group) reject(error);
+    }
+  };
+
+  let closed = false;
+  return {
+    query,
+
+    insert(events: readonly MicroconvEvent[], receivedAt: number) {
+      if (events.length === 0) return Promise.resolve(0);
+      return new Promise<number>((resolve, reject) => {
+        pending.push({ events, receivedAt, resolve, reject });
+        // One write job per group: inserts that arrive while a write runs go out together in the next.
+        if (pending.length === 1) void serial(writePending);
+      });
+    },
+
+    async signalCounts({ macro, signals }: SignalQuery): Promise<SignalCounts[]> {
+      const rows = await query(
+        SIGNAL_COUNTS,
+        { macro: listValue([...macro]), signals: listValue([...signals]) },
+        { macro: NAMES, signals: NAMES },
+      );
+      return rows.map((row) => ({
+        signal: String(row.signal),
+        sessionsWith: Number(row.sessions_with),
+        convertedWith: Number(row.converted_with),
+        sessionsWithout: Number(row.sessions_without),
+        convertedWithout: Number(row.converted_without),
+      }));
+    },
+
+    async funnelCounts({ macro, stages }: FunnelQuery): Promise<FunnelCounts> {
+      const flat = stages.flatMap(({ stage, events }, order) => events.map((name) => ({ order, stage, name })));
+      const rows = await query(FUNNEL_COUNTS, {
+        macro: listValue([...macro]),
+        stage_order: listValue(flat.map((entry) => entry.order)),
+        stage_name: listValue(flat.map((entry) => entry.stage)),
+        stage_event: listValue(flat.map((entry) => entry.name)),
+      }, { macro: NAMES, stage_order: LIST(INTEGER), stage_name: NAMES, stage_event: NAMES });
+      const reached = new Map(rows.filter((row) => row.stage !== null).map((row) => [String(row.stage), Number(row.sessions)]));
+      return {
+        sessions: Number(rows[0]?.total_sessions ?? 0),
+        converted: Number(rows[0]?.total_converted ?? 0),
+        stages: stages.map(({ stage }) => ({ stage, sessions: reached.get(stage) ?? 0 })),
+      };
+    },
+
+    close() {
+      return serial(async () => {
+        if (closed) return;
+        closed = true;
+        connection.closeSync();
+        instance.closeSync();
+      });
+    },
+  };
+}
+
+interface PendingInsert {
+  events: readonly MicroconvEvent[];
+  receivedAt: number;
+  resolve(count: number): void;
+  reject(error: unknown): void;
+}
+
+/** BIGINT comes back as `bigint`; the counts here fit a double many times over. */
+function plain(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(row)) if (typeof row[key] === 'bigint') row[key] = Number(row[key]);
+  return row;
+}

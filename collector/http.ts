@@ -1,0 +1,318 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { Plan } from '../src/types';
+import { DEFAULT_DATABASE, openDuckDBStore } from './duckdb-store';
+import { checkPlan, type ReportPlan } from './plan';
+import { DEFAULT_RATE_LIMIT, createRateLimiter, type RateLimit } from './rate-limit';
+import { renderReportHtml } from './render-html';
+import { buildReport } from './report';
+import type { EventStore } from './store';
+import { validatePayload } from './validate';
+
+/** Contract 5: each request carries at most 64 KiB. */
+export const MAX_BODY_BYTES = 64 * 1024;
+/** 64 KiB holds about 200 small events; 500 leaves room without inviting abuse. */
+export const MAX_EVENTS = 500;
+
+export interface CollectorOptions {
+  /** Where events go. Default: a DuckDB store at `database`. */
+  store?: EventStore | Promise<EventStore>;
+  /** The DuckDB file when no `store` is given; `:memory:` for tests. Default `data/microconv.duckdb`. */
+  database?: string;
+  /**
+   * Origins (scheme, host, port: `https://www.example.com`) allowed to send events from the browser.
+   * They get CORS headers; other cross-origin requests are refused (403) and store nothing. Requests
+   * without an `Origin` (servers, curl) and same-origin requests need no entry. No wildcard.
+   */
+  allowedOrigins?: readonly string[];
+  /** Largest accepted body, in bytes (after decompression too). Default 64 KiB. */
+  maxBodyBytes?: number;
+  /** Most events in one request. Default 500. */
+  maxEvents?: number;
+  /** Per-client token bucket, or `false` for none. Default: bursts of 100, then 50 requests a second. */
+  rateLimit?: RateLimit | false;
+  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run, or anyone can pick theirs). */
+  trustProxy?: boolean;
+  /** A measurement plan: when given, `GET /report` (HTML) and `GET /report.json` are served too. */
+  plan?: Plan | ReportPlan;
+  /** The collect path. Default `/collect`. */
+  collectPath?: string;
+  /** The report path (`.json` added for the JSON). Default `/report`. */
+  reportPath?: string;
+  /** The clock, for tests. */
+  now?: () => number;
+  /** Where unexpected errors (storage down, a bug) are reported. Default: `console.error`. */
+  onError?: (error: unknown) => void;
+}
+
+/** A Node request handler (connect-style: `next` is called for paths it does not serve) with its store. */
+export interface Collector {
+  (request: IncomingMessage, response: ServerResponse, next?: () => void): void;
+  /** Resolves to the store once it is open (rejects when it cannot be opened). */
+  readonly store: Promise<EventStore>;
+  /** Closes the store; requests after this fail with 503. */
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(String(body.error));
+  }
+}
+
+/**
+ * The reference collector (contract 7) as a request handler, so a server can mount it next to its
+ * own routes: `POST /collect` takes the endpoint adapter's payloads, and with a `plan`, `GET /report`
+ * and `/report.json` show what they say.
+ *
+ * @example
+ * const collector = createCollector({ allowedOrigins: ['https://www.example.com'], plan });
+ * http.createServer((req, res) => collector(req, res, () => serveStatic(req, res))).listen(8787);
+ */
+export function createCollector(options: CollectorOptions = {}): Collector {
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const maxEvents = options.maxEvents ?? MAX_EVENTS;
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? ((error: unknown) => console.error('[microconv collector]', error));
+  const collectPath = options.collectPath ?? '/collect';
+  const reportPath = options.reportPath ?? '/report';
+  const allowed = new Set(options.allowedOrigins ?? []);
+  if (allowed.has('*')) throw new TypeError('allowedOrigins: list the origins; "*" is not accepted');
+  const plan = options.plan ? checkPlan(options.plan) : null;
+  const limiter = options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+  const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
+  // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
+  store.catch(onError);
+  let closed = false;
+
+  async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
+    if (limiter) {
+      const admission = limiter.take(clientAddress(request, options.trustProxy ?? false));
+      if (!admission.ok) {
+        throw new HttpError(429, { error: 'rate_limited', retry_after: admission.retryAfterSeconds }, { 'Retry-After': String(admission.retryAfterSeconds) });
+      }
+    }
+    const type = (request.headers['content-type'] ?? 'text/plain').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'text/plain' && type !== 'application/json') {
+      throw new HttpError(415, { error: 'unsupported_media_type', problems: [`content-type: expected text/plain, got ${type}`] });
+    }
+    const declared = Number(request.headers['content-length']);
+    if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+    const raw = await readBody(request, maxBodyBytes);
+    if (raw === null) throw tooLarge(maxBodyBytes);
+    const body = decode(raw, String(request.headers['content-encoding'] ?? 'identity').toLowerCase(), maxBodyBytes);
+
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (error) {
+      throw new HttpError(400, { error: 'malformed_json', problems: [`body: not valid JSON (${(error as Error).message})`] });
+    }
+    const validation = validatePayload(parsed, maxEvents);
+    if (!validation.ok) throw new HttpError(400, { error: 'invalid_payload', problems: validation.problems });
+
+    let events: EventStore;
+    try {
+      if (closed) throw new Error('collector closed');
+      events = await store;
+      await events.insert(validation.payload.events, now());
+    } catch (error) {
+      onError(error);
+      // 5xx: the SDK keeps the batch and retries; deduplication makes the retry safe.
+      throw new HttpError(503, { error: 'storage_unavailable' }, { 'Retry-After': '5' });
+    }
+    response.writeHead(204, { ...cors, 'Cache-Control': 'no-store' });
+    response.end();
+  }
+
+  async function report(response: ServerResponse, head: boolean, format: 'html' | 'json'): Promise<void> {
+    const built = await buildReport(await store, plan!, now());
+    const body = format === 'html' ? renderReportHtml(built) : JSON.stringify(built, null, 2);
+    response.writeHead(200, {
+      'Content-Type': format === 'html' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      // The page has no script at all; only its own inline styles may apply.
+      ...(format === 'html' ? { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" } : {}),
+    });
+    response.end(head ? undefined : body);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse, next?: () => void): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0]!;
+    const method = request.method ?? 'GET';
+
+    if (path === collectPath) {
+      const origin = request.headers.origin;
+      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, options.trustProxy ?? false);
+      const permitted = !crossOrigin || allowed.has(origin);
+      const cors: Record<string, string> =
+        crossOrigin && permitted ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
+      if (method === 'OPTIONS') {
+        if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed' });
+        response.writeHead(204, {
+          ...cors,
+          Allow: 'POST, OPTIONS',
+          ...(crossOrigin
+            ? { 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Content-Type, Content-Encoding', 'Access-Control-Max-Age': '7200' }
+            : {}),
+        });
+        return void response.end();
+      }
+      if (method !== 'POST') throw new HttpError(405, { error: 'method_not_allowed' }, { Allow: 'POST, OPTIONS' });
+      if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed', problems: [`origin ${origin} is not allowed`] });
+      try {
+        return await collect(request, response, cors);
+      } catch (error) {
+        if (error instanceof HttpError) throw new HttpError(error.status, error.body, { ...cors, ...error.headers });
+        throw error;
+      }
+    }
+
+    if (plan && (path === reportPath || path === `${reportPath}.json`)) {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, { error: 'method_not_allowed' }, { Allow: 'GET, HEAD' });
+      return report(response, method === 'HEAD', path === reportPath ? 'html' : 'json');
+    }
+
+    if (next) return next();
+    throw new HttpError(404, { error: 'not_found' });
+  }
+
+  const collector = ((request: IncomingMessage, response: ServerResponse, next?: () => void) => {
+    handle(request, response, next).catch((error: unknown) => {
+      if (!(error instanceof HttpError)) {
+        onError(error);
+        error = new HttpError(500, { error: 'internal_error' });
+      }
+      const { status, body, headers } = error as HttpError;
+      if (response.headersSent) return void response.destroy();
+      const text = JSON.stringify(body);
+      // An unread body is left unread: closing the connection saves reading what was refused.
+      const close = !request.complete ? { Connection: 'close' } : {};
+      response.writeHead(status, {
+        ...headers,
+        ...close,
+        'Content-Type': 'application/json; charset=utf-8',
+        'Content-Length': Buffer.byteLength(text),
+        'Cache-Control': 'no-store',
+      });
+      response.end(text);
+    });
+  }) as Collector;
+
+  Object.defineProperty(collector, 'store', { value: store });
+  collector.close = async () => {
+    closed = true;
+    await (await store).close();
+  };
+  return collector;
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, { error: 'payload_too_large', problems: [`body: larger than ${limit} bytes`] });
+}
+
+/** Reads the body up to `limit` bytes; `null` as soon as it goes over (the rest is never buffered). */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        request.pause();
+        return resolve(null);
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+/** Decompresses a gzip or deflate body, never past `limit` (a small zip can hold a large bomb). */
+function decode(raw: Buffer, encoding: string, limit: number): string {
+  let bytes = raw;
+  if (encoding === 'gzip' || encoding === 'deflate') {
+    try {
+      bytes = (encoding === 'gzip' ? gunzipSync : inflateSync)(raw, { maxOutputLength: limit });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) throw tooLarge(limit);
+      throw new HttpError(400, { error: 'malformed_body', problems: [`body: not valid ${encoding} data`] });
+    }
+  } else if (encoding !== 'identity') {
+    throw new HttpError(415, { error: 'unsupported_media_type', problems: [`content-encoding: ${encoding} is not supported`] });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError(400, { error: 'malformed_body', problems: ['body: not valid UTF-8'] });
+  }
+}
+
+function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim();
+    if (forwarded) return forwarded;
+  }
+  return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** Same origin: the `Origin` names the host the request was sent to (browsers send it on every POST). */
+function sameOrigin(origin: string, request: IncomingMessage, trustProxy: boolean): boolean {
+  const host = (trustProxy && request.headers['x-forwarded-host']) || request.headers.host;
+  try {
+    return host !== undefined && new URL(origin).host === String(host).split(',')[0]!.trim();
+  } catch {
+    return false;
+  }
+}
+
+export interface RunningCollector {
+  server: Server;
+  collector: Collector;
+  /** `http://host:port`, with the port actually bound (useful with port 0). */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store and listens. Resolves once both are ready, so a failure to open the database or
+ * to bind the port is an error here rather than at the first request.
+ *
+ * @example const { url, close } = await startCollector({ port: 8787, database: 'data/microconv.duckdb' });
+ */
+export async function startCollector(options: CollectorOptions & { port?: number; host?: string } = {}): Promise<RunningCollector> {
+  const collector = createCollector(options);
+  await collector.store;
+  const server = createServer((request, response) => collector(request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    collector,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await collector.close();
+    },
+  };
+}
