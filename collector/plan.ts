@@ -26,11 +26,17 @@ export class PlanError extends Error {
 /**
  * Checks a measurement plan (the SDK's `Plan`, contract 6) and puts it in funnel order. Names must be
  * event names; an event may sit in one stage only, so that "reaching a stage" means one thing.
+ * Checking a checked plan gives it back unchanged.
  */
 export function checkPlan(input: unknown): ReportPlan {
   const problems: string[] = [];
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new PlanError(['the plan must be a JSON object']);
-  const plan = input as Plan & Record<string, unknown>;
+  let plan = input as Plan & Record<string, unknown>;
+  // An already checked plan (stages as a list) is checked again as the object it came from.
+  if (Array.isArray(plan.stages)) {
+    const list = plan.stages as ReportPlan['stages'];
+    plan = { ...plan, stages: Object.fromEntries(list.map((entry) => [entry?.stage, entry?.events])) };
+  }
 
   const names = (value: unknown, path: string): string[] => {
     if (value === undefined) return [];
