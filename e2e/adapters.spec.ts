@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import type { DeliveryStatus } from '../src/types';
-import { expect, test } from './support/test';
+import { expect, load, test } from './support/test';
 
 /** Tracks three events (a full batch on adapters.html); returns their ids and when the test asked. */
 async function trackBatch(page: Page, prefix: string): Promise<{ ids: string[]; started: number }> {
@@ -23,7 +23,7 @@ const reported = (page: Page, adapter: string, status: DeliveryStatus, ids: stri
   );
 
 test('an adapter that throws and one that never settles do not hold up the endpoint', async ({ page, collector }) => {
-  await page.goto('/adapters.html');
+  await load(page, '/adapters.html');
 
   const first = await trackBatch(page, 'first');
   await collector.waitForDelivered(['first_1', 'first_2', 'first_3']);

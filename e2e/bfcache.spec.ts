@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, expectDeliveredOnce, flush, settle, test, track } from './support/test';
+import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
 // Runs in the `bfcache` project, whose browser keeps the back/forward cache on (Playwright turns it off).
 
@@ -36,7 +36,7 @@ test('a page restored from the back/forward cache registers nothing again and se
       return add.call(this, type, ...rest);
     };
   });
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const listeners = await page.evaluate(() => ({ ...window.probe.listeners }));
   expect(listeners).toMatchObject({ visibilitychange: expect.any(Number), pagehide: expect.any(Number) });
 

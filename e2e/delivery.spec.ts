@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, expectDeliveredOnce, flush, settle, test, track } from './support/test';
+import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
 /** Tracks `names` and follows the page's link to /next.html in the same task, as a visitor's click would. */
 const trackAndLeave = (page: Page, names: string[], params: Record<string, unknown> = {}): Promise<string[]> =>
@@ -14,7 +14,7 @@ const trackAndLeave = (page: Page, names: string[], params: Record<string, unkno
 
 test('an event tracked right before the page navigates away arrives, by beacon, and only once', async ({ page, collector }) => {
   await page.clock.install();
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const [id] = await trackAndLeave(page, ['about_to_leave']);
   await page.waitForURL('**/next.html');
   const [event] = await collector.waitForDelivered(['about_to_leave']);
@@ -30,7 +30,7 @@ test('an event tracked right before the page navigates away arrives, by beacon, 
 
 test('503, 503, then 204: each event reaches a 2xx once, with its first event_id, after backoff', async ({ page, collector }) => {
   collector.answer(503, 503);
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const ids = [await track(page, 'retry_one'), await track(page, 'retry_two'), await track(page, 'retry_three')];
   await flush(page);
   await collector.waitForDelivered(['retry_one', 'retry_two', 'retry_three']);
@@ -47,7 +47,7 @@ test('503, 503, then 204: each event reaches a 2xx once, with its first event_id
 
 test('a 400 is not retried, and the drop is counted', async ({ page, collector }) => {
   collector.answer(400);
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const ids = [await track(page, 'refused_one'), await track(page, 'refused_two')];
   await flush(page);
   await settle(page, collector);
@@ -57,7 +57,7 @@ test('a 400 is not retried, and the drop is counted', async ({ page, collector }
 
 test('429 with Retry-After waits as long as the server asks, longer than the backoff would', async ({ page, collector }) => {
   collector.answer({ status: 429, retryAfter: '3' });
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const id = await track(page, 'rate_limited');
   await flush(page);
   await collector.waitForDelivered(['rate_limited']);
@@ -71,7 +71,7 @@ test('429 with Retry-After waits as long as the server asks, longer than the bac
 test('an oversized Retry-After is honoured up to its cap of an hour, then the event goes', async ({ page, collector }) => {
   await page.clock.install();
   collector.answer({ status: 429, retryAfter: '86400' });
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const report = await page.evaluate(
     () =>
       new Promise((resolve) => {
@@ -97,7 +97,7 @@ test('an oversized Retry-After is honoured up to its cap of an hour, then the ev
 // the server asked to wait. Contract 4 says 429 is retried "honouring Retry-After".
 test.fixme('Retry-After is honoured by the next page load too', async ({ page, collector }) => {
   collector.answer({ status: 429, retryAfter: '600' });
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const id = await track(page, 'asked_to_wait');
   await flush(page);
   await collector.waitFor('the 429', () => collector.requests.length === 1);
@@ -114,7 +114,7 @@ for (const [variant, script] of [
 ] as const) {
   test(`when sendBeacon ${variant}, leaving falls back to fetch with keepalive`, async ({ page, collector }) => {
     await page.addInitScript(script);
-    await page.goto('/track.html');
+    await load(page, '/track.html');
     const ids = await trackAndLeave(page, ['fallback_one', 'fallback_two']);
     await page.waitForURL('**/next.html');
     await collector.waitForDelivered(['fallback_one', 'fallback_two']);
@@ -131,7 +131,7 @@ for (const [variant, script] of [
 test.fixme('an event that left by the keepalive fallback is not sent again by a later page', async ({ page, collector }) => {
   await page.clock.install();
   await page.addInitScript(() => void (Navigator.prototype.sendBeacon = () => false));
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const [id] = await trackAndLeave(page, ['fallback_once']);
   await page.waitForURL('**/next.html');
   await collector.waitForDelivered(['fallback_once']);
@@ -147,7 +147,7 @@ test.fixme('an event that left by the keepalive fallback is not sent again by a 
 // and the script replays at once) therefore go out in random order, not in the order they were tracked.
 test.fixme('events tracked in the same millisecond are sent in the order they were tracked', async ({ page, collector }) => {
   await page.clock.setFixedTime(new Date('2026-01-01T12:00:00Z'));
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   const names = Array.from({ length: 8 }, (_, i) => `burst_${i}`);
   await page.evaluate((names) => names.forEach((name) => window.microconv.track(name)), names);
   await flush(page);
@@ -155,17 +155,21 @@ test.fixme('events tracked in the same millisecond are sent in the order they we
   expect(delivered.map((event) => event.name).filter((name) => names.includes(name))).toEqual(names);
 });
 
-/** Events of about 12 kB (two UTF-8 bytes per character) and one of about 32 kB, 150 kB in all. */
+/**
+ * About 150 kB of events: ten of 12 kB written with two-, three- and four-byte UTF-8 characters (so that
+ * counting characters instead of bytes would overfill requests), and one of about 32 kB.
+ */
 async function trackLarge(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    const ids = Array.from({ length: 10 }, (_, i) => window.microconv.track(`large_${i}`, { text: 'é'.repeat(6000) }));
+    const texts = ['é'.repeat(6000), '€'.repeat(4000), '😀'.repeat(3000)];
+    const ids = Array.from({ length: 10 }, (_, i) => window.microconv.track(`large_${i}`, { text: texts[i % 3] }));
     ids.push(window.microconv.track('largest', { text: 'x'.repeat(31_500) }));
     return ids;
   });
 }
 
 test('a batch over 64 KiB is split into requests of at most 65536 bytes, and all of it arrives', async ({ page, collector }) => {
-  await page.goto('/large.html');
+  await load(page, '/large.html');
   const ids = await trackLarge(page);
   expect(ids.every(Boolean)).toBe(true);
   await flush(page);
@@ -182,7 +186,7 @@ test('a batch over 64 KiB is split into requests of at most 65536 bytes, and all
 test('an event over 32 KiB is refused with a console error and counted', async ({ page, collector }) => {
   const errors: string[] = [];
   page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
-  await page.goto('/large.html');
+  await load(page, '/large.html');
   const id = await track(page, 'too_large', { text: 'x'.repeat(33_000) });
   expect(id).toBe('');
   expect((await page.evaluate(() => window.microconv.stats())).dropped).toEqual({ invalid: 1 });
@@ -198,7 +202,7 @@ test('an event over 32 KiB is refused with a console error and counted', async (
 // lease, so the next page load does not send them: they arrive a minute later, or never if no page of the
 // site is opened again. Expected: what cannot leave is freed for the next page load, which sends it at once.
 test.fixme('leaving with more than 64 KiB queued: the next page load sends what could not leave', async ({ page, collector }) => {
-  await page.goto('/large.html');
+  await load(page, '/large.html');
   const ids = await trackLarge(page);
   await page.locator('#next').click();
   await page.waitForURL('**/next.html');

@@ -1,6 +1,6 @@
 import type { BrowserContext } from '@playwright/test';
 import type { Collector } from './support/server';
-import { expect, expectDeliveredOnce, flush, settle, test, track } from './support/test';
+import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
 /**
  * A page that tracks `names` while the browser is offline and is then closed: it cannot send, so it
@@ -9,7 +9,7 @@ import { expect, expectDeliveredOnce, flush, settle, test, track } from './suppo
  */
 async function leaveBehindOffline(context: BrowserContext, collector: Collector, names: string[]): Promise<string[]> {
   const page = await context.newPage();
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   collector.hold();
   await context.setOffline(true);
   const ids: string[] = [];
@@ -47,7 +47,7 @@ test('two tabs opened together over what a closed page left: each event is sent 
 
 test('an open page that went offline sends what it queued as soon as the browser is back online', async ({ page, context, collector }) => {
   await page.clock.install();
-  await page.goto('/track.html');
+  await load(page, '/track.html');
   // No timer fires from here on: only the `online` event can start the next send.
   await page.clock.pauseAt(Date.now() + 60_000);
   collector.hold();
@@ -68,7 +68,7 @@ test("a crashed page's events are taken over by another page once their lease ha
   await crashed.addInitScript(() => {
     for (const type of ['pagehide', 'visibilitychange']) addEventListener(type, (event) => event.stopImmediatePropagation(), true);
   });
-  await crashed.goto('/track.html');
+  await load(crashed, '/track.html');
   collector.hold();
   const ids = [await track(crashed, 'before_crash_one'), await track(crashed, 'before_crash_two')];
   await flush(crashed);
@@ -100,18 +100,18 @@ for (const [variant, breakIndexedDB] of [
   [
     "indexedDB.open's request fails",
     () => {
-      // A real failing request: asking for a version below the database's fails with a VersionError.
-      const open = IDBFactory.prototype.open;
-      open.call(indexedDB, 'newer', 2).onsuccess = (event) => (event.target as IDBOpenDBRequest).result.close();
-      IDBFactory.prototype.open = function () {
-        return open.call(this, 'newer', 1);
+      // A request that fails as a real one does: `error` set, then its error handler called, a task later.
+      IDBFactory.prototype.open = () => {
+        const request = { error: new DOMException('The database is broken', 'UnknownError') } as { error: DOMException; onerror?: (event: Event) => void };
+        setTimeout(() => request.onerror?.(new Event('error')));
+        return request as unknown as IDBOpenDBRequest;
       };
     },
   ],
 ] as const) {
   test(`where ${variant}, events still go from the open page`, async ({ page, collector }) => {
     await page.addInitScript(breakIndexedDB);
-    await page.goto('/track.html');
+    await load(page, '/track.html');
     const probe = await page.evaluate(
       () =>
         new Promise<string>((resolve) => {
@@ -136,6 +136,7 @@ for (const [variant, breakIndexedDB] of [
       document.querySelector<HTMLAnchorElement>('#next')!.click();
       return [id];
     });
+    await page.waitForURL('**/next.html');
     await collector.waitForDelivered(['memory_last']);
     expectDeliveredOnce(collector, [...ids, last!]);
   });
