@@ -1,0 +1,189 @@
+-- microconv: does each micro-conversion predict the macro conversion? Over a Google Analytics 4
+-- BigQuery export (the daily `events_YYYYMMDD` tables). BigQuery standard SQL, one multi-statement
+-- query: run it as is in the console or with `bq query --use_legacy_sql=false < ga4-report.sql`.
+--
+-- It is the same report as the collector's (collector/sql.ts for the counts, collector/stats.ts for
+-- the statistics), with the same rules:
+-- - a session is `user_pseudo_id` + the `ga_session_id` event parameter; events without one are left out;
+-- - a session converts when it has any macro event (mc_macro below);
+-- - a session "has" a micro-conversion when it happened at or before the session's first macro event
+--   (any time, in a session that never converted): what happens after the purchase cannot predict it;
+-- - every event name seen is reported, except the macro events and GA4's automatic session events
+--   (mc_ignored), plus the plan's micro-conversions even when no session has them yet;
+-- - rates come with Wilson 95 % intervals; the lift (difference of rates) with Newcombe's hybrid
+--   score interval (1998, method 10); the ratio with the Katz log interval (0.5 added to every cell
+--   when a group has no conversions); "sessions for 80 % power" is the two-proportion normal formula.
+-- This is association, not cause: a signal that predicts conversion need not cause it.
+--
+-- Edit three things: the plan (between plan:begin and plan:end), the table name and the dates.
+-- Results: the signals (one row each), then the funnel (sessions reaching each stage of the plan: a
+-- session reaches a stage when it has any event of the stage, at any time).
+--
+-- The test suite runs this very file on DuckDB (collector/ga4.ts) against a GA4-shaped sample table and
+-- checks it gives the collector's numbers. The rewrites for DuckDB are mechanical: the table name,
+-- `UNNEST(list) AS p` (DuckDB names the element with `AS t(p)`), and CREATE OR REPLACE for the temporary
+-- tables. Keep it that portable: no SAFE_ functions, no GREATEST on values that can be NULL (DuckDB
+-- skips NULLs where BigQuery returns NULL), NULLIF before dividing, constants written as doubles.
+
+-- plan:begin
+CREATE TEMP TABLE mc_macro AS
+SELECT 'generate_lead' AS event_name;
+
+CREATE TEMP TABLE mc_stages AS
+SELECT 1 AS stage_order, 'engagement' AS stage, 'section_view' AS event_name UNION ALL
+SELECT 1, 'engagement', 'scroll_depth' UNION ALL
+SELECT 2, 'consideration', 'video_milestone' UNION ALL
+SELECT 2, 'consideration', 'download_click' UNION ALL
+SELECT 3, 'intent', 'cta_click' UNION ALL
+SELECT 3, 'intent', 'form_begin' UNION ALL
+SELECT 3, 'intent', 'form_step' UNION ALL
+SELECT 4, 'conversion', 'generate_lead';
+-- plan:end
+
+-- Collected by GA4 itself in (nearly) every session: they tell nothing about intent.
+CREATE TEMP TABLE mc_ignored AS
+SELECT 'session_start' AS event_name UNION ALL
+SELECT 'first_visit' UNION ALL
+SELECT 'user_engagement' UNION ALL
+SELECT 'page_view';
+
+CREATE TEMP TABLE mc_events AS
+SELECT
+  -- `||`, not CONCAT: both engines give NULL when a part is NULL (DuckDB's CONCAT skips NULLs).
+  user_pseudo_id || '.' || CAST((SELECT p.value.int_value FROM UNNEST(event_params) AS p WHERE p.key = 'ga_session_id') AS STRING) AS session_key,
+  event_name,
+  event_timestamp,
+  event_name IN (SELECT event_name FROM mc_macro) AS is_macro
+FROM `your-project.analytics_123456789.events_*`
+-- The dates to report on. `events_intraday_*` tables match the wildcard too; their suffix starts
+-- with "intraday_", which this range leaves out.
+WHERE _TABLE_SUFFIX BETWEEN '20240101' AND '20991231';
+
+CREATE TEMP TABLE mc_sessions AS
+SELECT session_key, MIN(CASE WHEN is_macro THEN event_timestamp END) AS first_macro_at
+FROM mc_events
+WHERE session_key IS NOT NULL
+GROUP BY session_key;
+
+CREATE TEMP TABLE mc_exposures AS
+SELECT DISTINCT e.session_key, e.event_name
+FROM mc_events AS e
+JOIN mc_sessions AS s ON s.session_key = e.session_key
+WHERE NOT e.is_macro AND (s.first_macro_at IS NULL OR e.event_timestamp <= s.first_macro_at);
+
+-- Result 1: the signals.
+WITH
+signals AS (
+  SELECT event_name FROM mc_stages WHERE event_name NOT IN (SELECT event_name FROM mc_macro)
+  UNION DISTINCT
+  SELECT event_name FROM mc_events
+  WHERE session_key IS NOT NULL AND NOT is_macro AND event_name NOT IN (SELECT event_name FROM mc_ignored)
+),
+totals AS (SELECT COUNT(*) AS sessions, COUNT(first_macro_at) AS converted FROM mc_sessions),
+cells AS (
+  SELECT g.event_name AS signal, COUNT(x.session_key) AS n1, COUNT(s.first_macro_at) AS x1
+  FROM signals AS g
+  LEFT JOIN mc_exposures AS x ON x.event_name = g.event_name
+  LEFT JOIN mc_sessions AS s ON s.session_key = x.session_key
+  GROUP BY g.event_name
+),
+rates AS (
+  -- n1, x1: sessions with the signal, and how many of them converted; n0, x0: the rest.
+  -- z: the 95 % normal quantile; z_power: the 80 % power quantile.
+  SELECT
+    c.signal, c.n1, c.x1, t.sessions - c.n1 AS n0, t.converted - c.x1 AS x0,
+    c.x1 / NULLIF(c.n1, 0) AS p1,
+    (t.converted - c.x1) / NULLIF(t.sessions - c.n1, 0) AS p0,
+    -- Written with an exponent so that DuckDB, too, reads them as doubles (not decimals).
+    1.959963984540054e0 AS z,
+    0.8416212335729143e0 AS z_power
+  FROM cells AS c CROSS JOIN totals AS t
+),
+wilson AS (
+  -- Wilson: (x + z²/2 ± z·sqrt(x(n − x)/n + z²/4)) / (n + z²), clamped to [0, 1] against rounding.
+  SELECT
+    *,
+    CASE WHEN n1 > 0 THEN GREATEST(0, (x1 + z * z / 2 - z * SQRT(x1 * (n1 - x1) / n1 + z * z / 4)) / (n1 + z * z)) END AS p1_low,
+    CASE WHEN n1 > 0 THEN LEAST(1, (x1 + z * z / 2 + z * SQRT(x1 * (n1 - x1) / n1 + z * z / 4)) / (n1 + z * z)) END AS p1_high,
+    CASE WHEN n0 > 0 THEN GREATEST(0, (x0 + z * z / 2 - z * SQRT(x0 * (n0 - x0) / n0 + z * z / 4)) / (n0 + z * z)) END AS p0_low,
+    CASE WHEN n0 > 0 THEN LEAST(1, (x0 + z * z / 2 + z * SQRT(x0 * (n0 - x0) / n0 + z * z / 4)) / (n0 + z * z)) END AS p0_high
+  FROM rates
+),
+newcombe AS (
+  -- Newcombe method 10: each bound of p1 − p0 combines the distances to the relevant Wilson bounds.
+  SELECT
+    *,
+    p1 - p0 AS diff,
+    p1 - p0 - SQRT(POW(p1 - p1_low, 2) + POW(p0_high - p0, 2)) AS diff_low,
+    p1 - p0 + SQRT(POW(p1_high - p1, 2) + POW(p0 - p0_low, 2)) AS diff_high,
+    -- Katz: add 0.5 to every cell when a group has no conversions (a row total grows by 1).
+    CASE WHEN x1 = 0 OR x0 = 0 THEN 0.5e0 ELSE 0e0 END AS k,
+    n1 > 0 AND n0 > 0 AND (x1 > 0 OR x0 > 0) AS has_ratio,
+    n1 / NULLIF(n1 + n0, 0) AS f
+  FROM wilson
+),
+katz AS (
+  SELECT
+    *,
+    CASE WHEN has_ratio THEN ((x1 + k) / (n1 + 2 * k)) / NULLIF((x0 + k) / (n0 + 2 * k), 0) END AS ratio,
+    CASE WHEN has_ratio THEN SQRT(1 / NULLIF(x1 + k, 0) - 1 / (n1 + 2 * k) + 1 / NULLIF(x0 + k, 0) - 1 / (n0 + 2 * k)) END AS ratio_se,
+    -- Sessions for 80 % power at the observed rates and share f of sessions with the signal.
+    f * p1 + (1 - f) * p0 AS pooled
+  FROM newcombe
+)
+SELECT
+  signal,
+  n1 AS sessions_with,
+  x1 AS converted_with,
+  n0 AS sessions_without,
+  x0 AS converted_without,
+  p1 AS rate_with, p1_low AS rate_with_low, p1_high AS rate_with_high,
+  p0 AS rate_without, p0_low AS rate_without_low, p0_high AS rate_without_high,
+  diff AS difference, diff_low AS difference_low, diff_high AS difference_high,
+  ratio, ratio * EXP(-z * ratio_se) AS ratio_low, ratio * EXP(z * ratio_se) AS ratio_high,
+  has_ratio AND k > 0 AS ratio_corrected,
+  CASE WHEN diff_low > 0 THEN 'more' WHEN diff_high < 0 THEN 'less' ELSE 'unclear' END AS verdict,
+  CASE
+    WHEN n1 > 0 AND n0 > 0 AND p1 <> p0 THEN CEIL(POW(
+      (z * SQRT(pooled * (1 - pooled) * (1 / f + 1 / NULLIF(1 - f, 0))) + z_power * SQRT(p1 * (1 - p1) / f + p0 * (1 - p0) / NULLIF(1 - f, 0)))
+      / (p1 - p0), 2))
+  END AS sessions_for_80pct_power
+FROM katz
+ORDER BY signal;
+
+-- Result 2: the funnel, with the drop-off from each step to the next and the weakest step marked
+-- (the stage, or the macro conversion, that loses the largest share of the step before it).
+WITH
+totals AS (SELECT COUNT(*) AS sessions, COUNT(first_macro_at) AS converted FROM mc_sessions),
+reach AS (
+  SELECT g.stage_order, g.stage, COUNT(DISTINCT e.session_key) AS sessions
+  FROM mc_stages AS g
+  LEFT JOIN mc_events AS e ON e.event_name = g.event_name AND e.session_key IS NOT NULL
+  GROUP BY g.stage_order, g.stage
+),
+steps AS (
+  SELECT 0 AS step_order, 'all sessions' AS step, sessions FROM totals
+  UNION ALL
+  SELECT stage_order, stage, sessions FROM reach
+  UNION ALL
+  SELECT 1000, 'macro conversion', converted FROM totals
+),
+ordered AS (
+  SELECT
+    step_order, step, sessions,
+    ROW_NUMBER() OVER (ORDER BY step_order) AS position,
+    1 - sessions / NULLIF(LAG(sessions) OVER (ORDER BY step_order), 0) AS drop_off
+  FROM steps
+),
+weakest AS (
+  -- From the first stage on: "all sessions" is not a stage.
+  SELECT MAX(drop_off) AS drop_off FROM ordered WHERE position >= 3
+)
+SELECT
+  o.step,
+  o.sessions,
+  o.sessions / NULLIF(t.sessions, 0) AS share,
+  o.drop_off,
+  o.position >= 3 AND o.drop_off = w.drop_off AS is_weakest
+FROM ordered AS o CROSS JOIN totals AS t CROSS JOIN weakest AS w
+ORDER BY o.step_order;
