@@ -4,7 +4,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Plan } from '../src/types';
 import { DEFAULT_DATABASE, openDuckDBStore } from './duckdb-store';
 import { checkPlan, type ReportPlan } from './plan';
-import { DEFAULT_RATE_LIMIT, createRateLimiter, type RateLimit } from './rate-limit';
+import { DEFAULT_RATE_LIMIT, createRateLimiter, isLoopback, type RateLimit } from './rate-limit';
 import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
 import type { EventStore } from './store';
@@ -30,7 +30,10 @@ export interface CollectorOptions {
   maxBodyBytes?: number;
   /** Most events in one request. Default 500. */
   maxEvents?: number;
-  /** Per-client token bucket, or `false` for none. Default: bursts of 100, then 50 requests a second. */
+  /**
+   * Per-client token bucket, or `false` for none. Default: bursts of 100, then 50 requests a second,
+   * with requests from this machine left unlimited (see `RateLimit.exemptLoopback`).
+   */
   rateLimit?: RateLimit | false;
   /** Take the client address from `X-Forwarded-For` (only behind a proxy you run, or anyone can pick theirs). */
   trustProxy?: boolean;
@@ -84,15 +87,18 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const allowed = new Set(options.allowedOrigins ?? []);
   if (allowed.has('*')) throw new TypeError('allowedOrigins: list the origins; "*" is not accepted');
   const plan = options.plan ? checkPlan(options.plan) : null;
-  const limiter = options.rateLimit === false ? null : createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, now);
+  const limit = options.rateLimit === false ? null : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
+  const limiter = limit ? createRateLimiter(limit, now) : null;
+  const exemptLoopback = limit?.exemptLoopback ?? true;
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
   let closed = false;
 
   async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
-    if (limiter) {
-      const admission = limiter.take(clientAddress(request, options.trustProxy ?? false));
+    const client = clientAddress(request, options.trustProxy ?? false);
+    if (limiter && !(exemptLoopback && isLoopback(client))) {
+      const admission = limiter.take(client);
       if (!admission.ok) {
         throw new HttpError(429, { error: 'rate_limited', retry_after: admission.retryAfterSeconds }, { 'Retry-After': String(admission.retryAfterSeconds) });
       }

@@ -2,7 +2,16 @@
 export interface RateLimit {
   capacity: number;
   refillPerSecond: number;
+  /**
+   * Leave requests from this machine (127.0.0.0/8, ::1) unlimited. Default true: a local process
+   * (the simulator, a test) can do anything a flood could anyway. Behind a reverse proxy on the same
+   * machine, set the collector's `trustProxy`, so the limit applies to each real client.
+   */
+  exemptLoopback?: boolean;
 }
+
+/** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6. */
+export const isLoopback = (address: string): boolean => /^(::ffff:)?127\./.test(address) || address === '::1';
 
 /**
  * The default per client: a page sends a batch every few seconds at most, so 100 at once and 50 a

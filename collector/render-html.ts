@@ -8,7 +8,6 @@ export function escapeHtml(text: string): string {
 const esc = escapeHtml;
 
 const COLOUR = { more: '#1d6fb8', less: '#c2410c', unclear: '#6b7280' } as const;
-const LABEL = { more: 'more conversion', less: 'less conversion', unclear: 'not enough data yet' } as const;
 
 /**
  * The report as one self-contained HTML page: no script, no external file, charts as inline SVG,
@@ -40,7 +39,7 @@ export function renderReportHtml(report: Report): string {
 ${esc(formatCount(report.converted))} converted (${esc(formatRate(rate?.estimate))}${
     rate ? `, 95 % interval ${esc(formatRate(rate.low))} to ${esc(formatRate(rate.high))}` : ''
   }). Macro conversion: ${esc(report.macro.join(', '))}.</p>
-<p class="note"><strong>Association, not cause.</strong> ${esc(report.note.replace(/^This is association, not cause: /, ''))}</p>
+<p class="note"><strong>Association, not cause.</strong> ${esc(capitalise(report.note.replace(/^This is association, not cause: /, '')))}</p>
 <p>${esc(report.rule)}</p>
 
 <h2>Lift: conversion rate with the signal minus without it</h2>
@@ -61,6 +60,8 @@ ${
 </html>
 `;
 }
+
+const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** A forest plot of each signal's difference with its interval, against a zero line. */
 function liftChart(signals: SignalReport[]): string {
@@ -126,7 +127,7 @@ function signalTable(signals: SignalReport[]): string {
   <td class="n">${esc(rateCell(s.rate_with))}</td>
   <td class="n">${esc(rateCell(s.rate_without))}</td>
   <td class="n">${esc(s.ratio ? `${formatRatio(s.ratio.estimate)} [${formatRatio(s.ratio.low)}, ${formatRatio(s.ratio.high)}]${s.ratio.corrected ? '*' : ''}` : '–')}</td>
-  <td><span class="${s.verdict}">${esc(LABEL[s.verdict])}</span><br><span class="muted">${esc(s.verdict_text)}</span></td>
+  <td>${verdictCell(s)}</td>
 </tr>`,
   );
   return `<table>
@@ -136,6 +137,14 @@ ${rows.join('\n')}
 </tbody>
 </table>
 ${signals.some((s) => s.ratio?.corrected) ? '<p class="muted">* a group had no conversions: 0.5 was added to every cell for the ratio (Katz log interval).</p>' : ''}`;
+}
+
+/** The verdict sentence, its first clause (the verdict itself) in the verdict's colour. */
+function verdictCell(s: SignalReport): string {
+  const split = s.verdict_text.indexOf(': ');
+  const head = split < 0 ? s.verdict_text : s.verdict_text.slice(0, split);
+  const rest = split < 0 ? '' : s.verdict_text.slice(split + 2);
+  return `<strong class="${s.verdict}">${esc(head)}</strong>${rest ? `<br><span class="muted">${esc(rest)}</span>` : ''}`;
 }
 
 function rateCell(rate: SignalReport['rate_with']): string {
@@ -158,7 +167,11 @@ function funnelChart(funnel: FunnelReport): string {
     const dropOff =
       step.drop_off === null || step.kind === 'all'
         ? ''
-        : `${step.drop_off >= 0 ? `−${formatRate(step.drop_off)}` : `+${formatRate(-step.drop_off)}`} from previous${step.step === weakestTo ? ' (weakest step)' : ''}`;
+        : step.drop_off > 0
+          ? `${formatRate(step.drop_off)} lost from the step before${step.step === weakestTo ? ' (weakest step)' : ''}`
+          : step.drop_off < 0
+            ? `${formatRate(-step.drop_off)} more than the step before (stages are counted independently)`
+            : 'none lost from the step before';
     return (
       `<text x="${labelWidth - 10}" y="${y + 17}" text-anchor="end">${esc(step.step)}</text>` +
       `<rect x="${labelWidth}" y="${y + 4}" width="${w.toFixed(1)}" height="18" fill="${fill}" rx="2"/>` +

@@ -12,7 +12,7 @@ export const ASSOCIATION_NOTE =
 /** The counting rule, said in every output. */
 export const COUNTING_RULE =
   'Sessions are those that sent at least one event. A session has a micro-conversion when it happened at or before the session\'s first macro conversion ' +
-  '(or at any time in a session that never converted): an event after the purchase cannot have predicted it.';
+  '(or at any time in a session that never converted): an event after the conversion cannot have predicted it.';
 
 export const FUNNEL_RULE =
   'A session reaches a stage when it has any event of that stage, at any time; stages are counted ' +

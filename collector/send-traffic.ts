@@ -5,7 +5,7 @@ export interface SendOptions extends TrafficOptions {
   /** The collect URL, such as `http://127.0.0.1:8787/collect`. */
   url: string;
   model?: TrafficModel;
-  /** Sessions sending at the same time. Default 4. */
+  /** Sessions sending at the same time. Default 8. */
   concurrency?: number;
   /** Share of batches sent twice, as when a response is lost and the SDK retries. Default 0.02. */
   replayRate?: number;
@@ -90,6 +90,6 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
     }
   };
   // Workers share one generator: each takes the next session when it is free.
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 8) }, worker));
   return result;
 }

@@ -15,6 +15,7 @@ The reference collector: POST /collect stores events (DuckDB), GET /report and /
   --burst N          rate limit: requests a client may send at once (default ${DEFAULT_RATE_LIMIT.capacity})
   --rate N           rate limit: requests per second sustained per client (default ${DEFAULT_RATE_LIMIT.refillPerSecond})
   --no-rate-limit    no rate limit
+  --limit-loopback   rate-limit requests from this machine too (by default they are not)
   --trust-proxy      take the client address from X-Forwarded-For (only behind your own proxy)
   --help             this text
 `;
@@ -29,6 +30,7 @@ run(async () => {
     burst: { type: 'string' },
     rate: { type: 'string' },
     'no-rate-limit': { type: 'boolean' },
+    'limit-loopback': { type: 'boolean' },
     'trust-proxy': { type: 'boolean' },
     help: { type: 'boolean' },
   });
@@ -51,6 +53,7 @@ run(async () => {
       : {
           capacity: numberOption(args.burst, 'burst', DEFAULT_RATE_LIMIT.capacity, 1),
           refillPerSecond: numberOption(args.rate, 'rate', DEFAULT_RATE_LIMIT.refillPerSecond, 0.001, Number.MAX_SAFE_INTEGER, false),
+          exemptLoopback: !args['limit-loopback'],
         },
   });
   log(`microconv collector on ${running.url}`);

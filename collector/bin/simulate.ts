@@ -19,11 +19,11 @@ every micro-conversion is known (printed at the end), so the report can be check
   --url URL          collect URL (default ${DEFAULT_URL}, the collector of npm run collector)
   --in-process       start a collector in this process instead (no rate limit), on --db
   --db PATH          database for --in-process (default ${DEFAULT_DATABASE}); :memory: to discard
-  --sessions N       sessions to send (default 4000)
+  --sessions N       sessions to send (default 3000)
   --seed N           seed (default 1); the same seed sends the same events, which the collector deduplicates
   --start DATE       ISO date of the first session, or "now" for the last --days (default ${new Date(DEFAULT_START).toISOString().slice(0, 10)})
   --days N           days the sessions spread over (default 14)
-  --concurrency N    sessions sending at once (default 4)
+  --concurrency N    sessions sending at once (default 8)
   --replay-rate R    share of batches sent twice, as lost responses make the SDK do (default 0.02)
   --origin ORIGIN    send an Origin header, as a page on that site would
   --plan-out FILE    write the measurement plan that matches the simulated traffic
@@ -50,10 +50,10 @@ run(async () => {
   if (args['in-process'] && args.url) throw new UsageError('--in-process starts its own collector; leave out --url');
   if (args.db && !args['in-process']) throw new UsageError('--db is for --in-process; a running collector has its own database');
 
-  const sessions = numberOption(args.sessions, 'sessions', 4000, 1, 10_000_000);
+  const sessions = numberOption(args.sessions, 'sessions', 3000, 1, 10_000_000);
   const seed = numberOption(args.seed, 'seed', 1, 0, 2 ** 32 - 1);
   const days = numberOption(args.days, 'days', 14, 0.001, 3650, false);
-  const concurrency = numberOption(args.concurrency, 'concurrency', 4, 1, 256);
+  const concurrency = numberOption(args.concurrency, 'concurrency', 8, 1, 256);
   const replayRate = numberOption(args['replay-rate'], 'replay-rate', 0.02, 0, 1, false);
   let start = DEFAULT_START;
   if (args.start === 'now') start = Date.now() - days * 86_400_000;

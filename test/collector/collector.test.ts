@@ -312,9 +312,14 @@ describe('flood protection', () => {
   });
 
   test('without trustProxy, X-Forwarded-For is ignored (anyone could pick their own)', async () => {
-    const { post } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001 } });
+    const { post } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001, exemptLoopback: false } });
     expect((await post(payload([event()]), { 'X-Forwarded-For': '1.1.1.1' })).status).toBe(204);
     expect((await post(payload([event()]), { 'X-Forwarded-For': '2.2.2.2' })).status).toBe(429);
+  });
+
+  test('requests from this machine are not limited unless asked (a local simulator is not a flood)', async () => {
+    const { post } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001 } });
+    for (let i = 0; i < 3; i++) expect((await post(payload([event()]))).status).toBe(204);
   });
 });
 

@@ -162,7 +162,7 @@ describe('sending to a collector over HTTP', () => {
   }, 30_000);
 
   test('honours 429 Retry-After, as the SDK does, and loses nothing', async () => {
-    running = await startCollector({ port: 0, database: ':memory:', rateLimit: { capacity: 5, refillPerSecond: 100 } });
+    running = await startCollector({ port: 0, database: ':memory:', rateLimit: { capacity: 5, refillPerSecond: 100, exemptLoopback: false } });
     const result = await sendTraffic({ url: `${running.url}/collect`, seed: 4, sessions: 12, replayRate: 0, concurrency: 8 });
     expect(result.rateLimited).toBeGreaterThan(0);
     expect(result.failed).toBe(0);
