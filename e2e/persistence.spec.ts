@@ -1,4 +1,4 @@
-import type { BrowserContext } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import type { Collector } from './support/server';
 import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
@@ -61,21 +61,18 @@ test('an open page that went offline sends what it queued as soon as the browser
   expectDeliveredOnce(collector, ids);
 });
 
-test("a crashed page's events are taken over by another page once their lease has run out", async ({ context, collector }) => {
-  await context.clock.install();
-  const crashed = await context.newPage();
-  // A crashed tab says no goodbye. (CDP's Page.crash takes the whole headless browser down with it here.)
-  await crashed.addInitScript(() => {
+/** A page that will crash: a crashed tab says no goodbye (CDP's Page.crash takes the whole headless browser down here). */
+async function openDoomedPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
     for (const type of ['pagehide', 'visibilitychange']) addEventListener(type, (event) => event.stopImmediatePropagation(), true);
   });
-  await load(crashed, '/track.html');
-  collector.hold();
-  const ids = [await track(crashed, 'before_crash_one'), await track(crashed, 'before_crash_two')];
-  await flush(crashed);
-  await collector.waitFor('the refused attempt', () => collector.requests.length > 0);
-  await crashed.close();
-  collector.accept();
+  await load(page, '/track.html');
+  return page;
+}
 
+/** Another page takes over `names`, which a crashed page left, once their lease has run out, and not before. */
+async function expectTakenOver(context: BrowserContext, collector: Collector, names: string[], ids: string[]): Promise<void> {
   const page = await context.newPage();
   await page.goto('/track.html');
   await settle(page, collector); // within the lease, the crashed page's events are not this page's to send
@@ -83,9 +80,35 @@ test("a crashed page's events are taken over by another page once their lease ha
 
   await page.clock.fastForward('01:01');
   await flush(page);
-  await collector.waitForDelivered(['before_crash_one', 'before_crash_two']);
+  await collector.waitForDelivered(names);
   await settle(page, collector);
   expectDeliveredOnce(collector, ids);
+}
+
+test("a crashed page's events, refused once, are taken over by another page when their lease runs out", async ({ context, collector }) => {
+  await context.clock.install();
+  const crashed = await openDoomedPage(context);
+  collector.hold();
+  const names = ['refused_before_crash_one', 'refused_before_crash_two'];
+  const ids = [await track(crashed, names[0]!), await track(crashed, names[1]!)];
+  await flush(crashed);
+  await collector.waitFor('the refused attempt', () => collector.requests.length > 0);
+  await crashed.close();
+  collector.accept();
+  await expectTakenOver(context, collector, names, ids);
+});
+
+// BUG (src/core/outbox.ts, add() and write(), in the working tree, not yet committed): events are written to
+// IndexedDB a second after they are tracked (`writeTimer`), and only a send round, leave() or close() writes
+// sooner. A tab that crashes within that second loses them without a trace, though contract 4 says unsent
+// events survive a crashed tab. With the committed outbox, which writes at track time, this test passes.
+test.fixme('events tracked right before a crash, never sent, are taken over too', async ({ context, collector }) => {
+  await context.clock.install();
+  const crashed = await openDoomedPage(context);
+  const names = ['tracked_before_crash_one', 'tracked_before_crash_two'];
+  const ids = [await track(crashed, names[0]!), await track(crashed, names[1]!)];
+  await crashed.close();
+  await expectTakenOver(context, collector, names, ids);
 });
 
 for (const [variant, breakIndexedDB] of [
@@ -131,26 +154,36 @@ for (const [variant, breakIndexedDB] of [
     await collector.waitForDelivered(['memory_one', 'memory_two']);
     await settle(page, collector);
     // And from memory, the last events go when the page is left.
-    const [last] = await page.evaluate(() => {
+    const last = await page.evaluate(() => {
       const id = window.microconv.track('memory_last');
       document.querySelector<HTMLAnchorElement>('#next')!.click();
-      return [id];
+      return id;
     });
     await page.waitForURL('**/next.html');
     await collector.waitForDelivered(['memory_last']);
-    expectDeliveredOnce(collector, [...ids, last!]);
+    expectDeliveredOnce(collector, [...ids, last]);
   });
 }
 
-// BUG (src/core/outbox.ts, round()): a round replaces the in-memory queue with what its IndexedDB claim
-// returned (`entries = next`). An event tracked while that claim runs (here, one queued by the stub, which
-// is replayed right after init's first claim has started) is written to IndexedDB after the claim read the
-// store, so it is dropped from memory. The page still sends it on its next timed round, but if the page is
-// left first, leave() does not see it: it is neither beaconed nor freed, and stays on this page's 60 s
-// lease, so the next page load does not send it either. `stats().waiting.endpoint` reads 0 meanwhile.
-test.fixme('an event tracked while the first claim runs leaves with the page', async ({ page, collector }) => {
-  await page.goto('/early.html');
+// BUG (src/core/outbox.ts, round(), `entries = next`): a send round replaces the in-memory queue with what
+// its IndexedDB claim returned. An event tracked while the claim runs is not in what the claim read, so the
+// page forgets it: `stats()` no longer counts it, the round does not send it, and leave() neither beacons
+// nor frees it. It is left in IndexedDB on this page's 60 s lease, so the next page load does not send it
+// either. (Rounds start on load, on every flush, batch and timer, so any event can land in that window.)
+// In the working tree, where add() defers the IndexedDB write by a second and write() skips what memory no
+// longer holds, such an event is never written at all: it is lost. A track that the stub queued after a
+// consent call lands in that window, which is why script-tag.spec.ts fails on the working tree.
+test.fixme('an event tracked while a send round claims from IndexedDB is not forgotten', async ({ page, collector }) => {
+  await load(page, '/track.html');
+  const waiting = await page.evaluate(async () => {
+    const round = window.microconv.flush(); // its claim is running from here on
+    window.microconv.track('during_claim');
+    await round;
+    return window.microconv.stats().waiting;
+  });
+  expect(waiting).toEqual({ endpoint: 1 });
   await page.locator('#next').click();
   await page.waitForURL('**/next.html');
-  await collector.waitForDelivered(['early_event']);
+  await page.goto('/track.html');
+  await collector.waitForDelivered(['during_claim']);
 });
