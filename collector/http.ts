@@ -240,7 +240,13 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | nul
     };
     request.on('data', onData);
     request.once('end', () => resolve(Buffer.concat(chunks)));
-    request.once('error', reject);
+    // A client that goes away mid-body ('error: aborted', or just 'close'): nothing to store, nobody
+    // to answer, nothing worth logging.
+    const aborted = () => reject(new HttpError(400, { error: 'aborted' }));
+    request.once('error', aborted);
+    request.once('close', () => {
+      if (!request.complete) aborted();
+    });
   });
 }
 

@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, test, vi } from 'vitest';
@@ -232,6 +232,20 @@ describe('POST /collect', () => {
     const response = await fetch(`${url}/collect`);
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  test('a client that goes away mid-body leaves nothing behind, and the collector carries on', async () => {
+    const onError = vi.fn();
+    const { url, post, count } = await start({ onError });
+    const body = payload([event()]);
+    await new Promise<void>((resolve) => {
+      const request = httpRequest(`${url}/collect`, { method: 'POST', headers: { 'Content-Length': String(body.length) } });
+      request.on('error', () => resolve());
+      request.write(body.slice(0, 100), () => setTimeout(() => request.destroy(), 50));
+    });
+    expect((await post(payload([event()]))).status).toBe(204);
+    expect(await count()).toBe(1);
+    expect(onError).not.toHaveBeenCalled();
   });
 
   test('storage down: 503 with Retry-After, so the SDK retries', async () => {

@@ -110,6 +110,26 @@ describe('buildReport on a hand-counted table', () => {
   });
 });
 
+test('an empty store gives a valid, empty report', async () => {
+  const store = await openDuckDBStore(':memory:');
+  const report = await buildReport(store, PLAN);
+  await store.close();
+  expect(report).toMatchObject({ sessions: 0, converted: 0, conversion_rate: null });
+  expect(report.signals.map((s) => [s.signal, s.sessions_with, s.difference, s.verdict])).toEqual([
+    ['scroll_depth', 0, null, 'unclear'],
+    ['cta_click', 0, null, 'unclear'],
+    ['form_begin', 0, null, 'unclear'],
+  ]);
+  expect(report.funnel.steps.map((step) => [step.step, step.sessions, step.share, step.drop_off])).toEqual([
+    ['all sessions', 0, null, null],
+    ['engagement', 0, null, null],
+    ['intent', 0, null, null],
+    ['macro conversion', 0, null, null],
+  ]);
+  expect(renderReportText(report)).toContain('0 sessions, 0 converted');
+  expect(renderReportHtml(report)).toContain('<h2>Funnel</h2>');
+});
+
 describe('verdicts in words', () => {
   test('more, less, and how many sessions would settle an open question', async () => {
     const store = await openDuckDBStore(':memory:');
