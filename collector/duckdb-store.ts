@@ -54,28 +54,32 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
   /**
    * Group commit: concurrent requests' events go into one INSERT (one transaction). Under load this
    * is several times faster than a statement per request, and each request still learns how many of
-   * its own events were new (from `RETURNING`). A failure fails the whole group: each request answers
-   * 503 and its client retries, which deduplication makes safe.
+   * its own events were new (from `RETURNING`). If a group fails, each request is tried on its own,
+   * so one payload DuckDB cannot take never fails the others with it.
    */
   const pending: PendingInsert[] = [];
+  const write = async (group: PendingInsert[]) => {
+    // ts is stored as whole ms (the wire allows a fractional number, BIGINT does not); ids in
+    // lower case, so that a client writing its UUIDs in capitals still deduplicates.
+    const rows = group.flatMap(({ events, receivedAt }) =>
+      events.map((event) => ({ ...event, event_id: event.event_id.toLowerCase(), ts: Math.round(event.ts), received_at: Math.round(receivedAt) })),
+    );
+    const reader = await connection.runAndReadAll(INSERT_EVENTS, [JSON.stringify(rows)]);
+    const fresh = new Set(reader.getRows().map((row) => String(row[0])));
+    for (const { events, resolve } of group) {
+      let count = 0;
+      // The same id twice (a replay racing its original) is new for the first asker only.
+      for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
+      resolve(count);
+    }
+  };
   const writePending = async () => {
     const group = pending.splice(0);
     try {
-      // ts is stored as whole ms (the wire allows a fractional number, BIGINT does not); ids in
-      // lower case, so that a client writing its UUIDs in capitals still deduplicates.
-      const rows = group.flatMap(({ events, receivedAt }) =>
-        events.map((event) => ({ ...event, event_id: event.event_id.toLowerCase(), ts: Math.round(event.ts), received_at: Math.round(receivedAt) })),
-      );
-      const reader = await connection.runAndReadAll(INSERT_EVENTS, [JSON.stringify(rows)]);
-      const fresh = new Set(reader.getRows().map((row) => String(row[0])));
-      for (const { events, resolve } of group) {
-        let count = 0;
-        // The same id twice (a replay racing its original) is new for the first asker only.
-        for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
-        resolve(count);
-      }
+      await write(group);
     } catch (error) {
-      for (const { reject } of group) reject(error);
+      if (group.length === 1) return group[0]!.reject(error);
+      for (const one of group) await write([one]).catch(one.reject);
     }
   };
 

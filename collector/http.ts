@@ -122,11 +122,9 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     const validation = validatePayload(parsed, maxEvents);
     if (!validation.ok) throw new HttpError(400, { error: 'invalid_payload', problems: validation.problems });
 
-    let events: EventStore;
     try {
       if (closed) throw new Error('collector closed');
-      events = await store;
-      await events.insert(validation.payload.events, now());
+      await (await store).insert(validation.payload.events, now());
     } catch (error) {
       onError(error);
       // 5xx: the SDK keeps the batch and retries; deduplication makes the retry safe.

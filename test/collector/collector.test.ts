@@ -115,6 +115,14 @@ describe('POST /collect', () => {
     expect(await count()).toBe(40);
   });
 
+  test('one write the database refuses does not take the others grouped with it down', async () => {
+    const { store, count } = await start();
+    // Past validation nothing should fail; a broken id stands in for whatever might.
+    const results = await Promise.allSettled([store.insert([event()], 0), store.insert([{ ...event(), event_id: 'broken' }], 0), store.insert([event(), event()], 0)]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await count()).toBe(3);
+  });
+
   test('malformed JSON: 400 naming it, nothing stored', async () => {
     const { post, count } = await start();
     const response = await post('{"v":1,"events":[');
