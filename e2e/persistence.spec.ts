@@ -3,9 +3,10 @@ import type { Collector } from './support/server';
 import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
 /**
- * A page that tracks `names` while the browser is offline and is then closed: it cannot send, so it
- * leaves the events in IndexedDB. The collector holds (503, nothing delivered) meanwhile, so that a request
- * that escapes the offline emulation from the closing page cannot pass for a delivery.
+ * A page that tracks `names` while the browser is offline and is then left and closed: it cannot send, so
+ * it frees the events in IndexedDB for the next page. The collector holds (503, nothing delivered)
+ * meanwhile, so that a request that escapes the offline emulation from the closing page cannot pass for a
+ * delivery.
  */
 async function leaveBehindOffline(context: BrowserContext, collector: Collector, names: string[]): Promise<string[]> {
   const page = await context.newPage();
@@ -14,33 +15,53 @@ async function leaveBehindOffline(context: BrowserContext, collector: Collector,
   await context.setOffline(true);
   const ids: string[] = [];
   for (const name of names) ids.push(await track(page, name));
+  // The page is unloaded (pagehide) before it is closed: page.close() alone resolves while the renderer still
+  // runs the page, which then saw the `online` event below, claimed its events again and died holding them.
+  await page.goto('about:blank');
   await page.close();
   await context.setOffline(false);
   collector.accept();
   return ids;
 }
 
+/**
+ * Waits for `names`, which a left page freed, to arrive from `pages`. The left page frees its events in
+ * its pagehide handler, and that IndexedDB write does not always land before the page is torn down (here,
+ * about one run in fifty under load). Then the events wait for their 60 s lease to run out, as a crashed
+ * page's do: contract 4 holds either way, and the test says which way it went.
+ */
+async function waitForLeftEvents(pages: Page[], collector: Collector, names: string[]): Promise<void> {
+  if (await collector.waitForDelivered(names, 5_000).then(() => true, () => false)) return;
+  test.info().annotations.push({ type: 'slow path', description: "the left page's release did not land; sent once its lease ran out" });
+  await pages[0]!.clock.fastForward('01:01');
+  for (const page of pages) await flush(page);
+  await collector.waitForDelivered(names);
+}
+
 const NAMES = ['offline_one', 'offline_two', 'offline_three'];
 
-test('offline, then closed: the next page load sends the events, with their ids, once', async ({ context, collector }) => {
+test('offline, then left and closed: the next page load sends the events, with their ids, once', async ({ context, collector }) => {
+  await context.clock.install();
   const ids = await leaveBehindOffline(context, collector, NAMES);
   expect(collector.delivered()).toEqual([]);
 
   const page = await context.newPage();
   await page.goto('/track.html');
-  const events = await collector.waitForDelivered(NAMES);
-  expect(events.map((event) => event.event_id)).toEqual(ids);
+  await waitForLeftEvents([page], collector, NAMES);
+  const events = collector.delivered().filter((event) => NAMES.includes(event.name));
+  expect(events.map((event) => event.event_id).sort()).toEqual([...ids].sort());
   await settle(page, collector);
   expectDeliveredOnce(collector, ids);
 });
 
 test('two tabs opened together over what a closed page left: each event is sent once', async ({ context, collector }) => {
+  await context.clock.install();
   const names = Array.from({ length: 12 }, (_, i) => `left_${i}`);
   const ids = await leaveBehindOffline(context, collector, names);
 
   const tabs = await Promise.all([context.newPage(), context.newPage()]);
   await Promise.all(tabs.map((tab) => tab.goto('/track.html')));
-  await collector.waitForDelivered(names);
+  await waitForLeftEvents(tabs, collector, names);
   for (const tab of tabs) await settle(tab, collector);
   expectDeliveredOnce(collector, ids);
 });
