@@ -60,7 +60,7 @@ export interface Collector {
   answer(...answers: Answer[]): void;
   /** Answers 503 to everything (delivering nothing) until `accept()`. */
   hold(): void;
-  /** Answers 204 again (after scripted answers still pending). */
+  /** Stops holding: answers 204 again (scripted answers still come first). */
   accept(): void;
   /** The events of every 2xx request, in arrival order (duplicates included). */
   delivered(): MicroconvEvent[];
