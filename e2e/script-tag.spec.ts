@@ -1,4 +1,4 @@
-import { expect, expectDeliveredOnce, settle, test } from './support/test';
+import { expect, expectDeliveredOnce, load, settle, test } from './support/test';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const QUEUED = ['queued_first', 'queued_second', 'queued_third', 'queued_fourth'];
@@ -70,7 +70,7 @@ test('the endpoint receives the wire format of the contract', async ({ page, col
 test('bad input from the script tag is logged and counted, never thrown, and valid events still go', async ({ page, collector }) => {
   const errors: string[] = [];
   page.on('console', (message) => void (message.type() === 'error' && message.text().startsWith('[microconv]') && errors.push(message.text())));
-  await page.goto('/bad-input.html');
+  await load(page, '/bad-input.html');
 
   // The same mistakes after load, through both call styles: each one returns normally.
   const outcomes = await page.evaluate(() =>

@@ -38,12 +38,14 @@ export const test = base.extend<Fixtures>({
 export { expect };
 
 /**
- * Opens a fixture page and waits for the round of sends that microconv starts on load. Events tracked while
- * that round's IndexedDB claim runs are forgotten by the page's memory (a known bug, the fixme in
- * persistence.spec.ts), which would make every test that tracks and then leaves flaky.
+ * Opens a fixture page and waits for the round of sends that microconv starts on load (at once, or once
+ * the page is idle). Events tracked while that round's IndexedDB claim runs are forgotten by the page's
+ * memory (a known bug, the fixme in persistence.spec.ts), which would make every test that tracks and then
+ * leaves flaky.
  */
 export async function load(page: Page, path: string): Promise<void> {
   await page.goto(path);
+  await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 })));
   await flush(page);
 }
 
