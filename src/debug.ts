@@ -21,6 +21,7 @@ const PLAN_LIMIT = 8;
 
 const CSS = `
 :host { all: initial; }
+[hidden] { display: none !important; }
 .panel { position: fixed; right: 12px; bottom: 12px; z-index: 2147483647; width: min(420px, calc(100vw - 24px));
   max-height: min(70vh, 640px); display: flex; flex-direction: column; font: 12px/1.4 system-ui, sans-serif;
   color: #1a1b1e; background: #fff; border: 1px solid #ced4da; border-radius: 8px; box-shadow: 0 6px 24px rgba(0,0,0,.18); }
@@ -98,7 +99,11 @@ export function mountOverlay(handle: DebugHandle): () => void {
   const warnings = element('ul', 'warnings');
   const legend = element('div', 'legend');
   legend.hidden = true;
-  for (const [, label, colour] of WATCHED) legend.append(Object.assign(element('span', undefined, label), { style: `border-color:${colour}` }));
+  for (const [, label, colour] of WATCHED) {
+    const key = element('span', undefined, label);
+    key.style.borderColor = colour; // through the CSSOM: a style attribute would break a strict CSP
+    legend.append(key);
+  }
   const counts = element('table', 'counts');
   const events = element('ol', 'events');
   events.setAttribute('aria-live', 'polite');

@@ -29,6 +29,19 @@ export function createDom(log: Log) {
   const delegated = new Map<string, Set<(event: Event) => void>>();
   const watchers: [string, (element: Element, late: boolean) => void, WeakSet<Element>][] = [];
   let observer: MutationObserver | undefined;
+  const idle: number[] = [];
+  let loaded = document.readyState === 'complete';
+  const onLoad = () => ((loaded = true), waiting.splice(0).forEach(later));
+  const waiting: (() => void)[] = [];
+  /**
+   * Runs `task` once the page has loaded and the main thread is idle (within a second): off the page's
+   * load and off its input.
+   */
+  const later = (task: () => void) => {
+    if (!loaded) return waiting.push(task) === 1 && addEventListener('load', onLoad, { once: true });
+    const run = () => safe(log, 'idle task', task);
+    idle.push('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number));
+  };
 
   const dispatch = (event: Event) => {
     const key = (event.currentTarget === window ? 'w:' : 'd:') + event.type;
@@ -58,7 +71,11 @@ export function createDom(log: Log) {
       });
       observer.observe(document.documentElement, { childList: true, subtree: true });
     },
+    later,
     stop() {
+      removeEventListener('load', onLoad);
+      waiting.length = 0;
+      for (const handle of idle) ('cancelIdleCallback' in window ? cancelIdleCallback : clearTimeout)(handle);
       observer?.disconnect();
       for (const key of delegated.keys()) (key[0] === 'w' ? window : document).removeEventListener(key.slice(2), dispatch, true);
       delegated.clear();

@@ -101,6 +101,12 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   const each = (fn: (outbox: (typeof outboxes)[number]) => unknown) => Promise.all(outboxes.map(fn)).then(() => {});
 
   let referrer = document.referrer;
+  // The page's context changes with its URL, title and referrer; redacting it once per change is enough.
+  let page: [string, PageContext] | undefined;
+  const currentPage = () => {
+    const key = location.href + document.title + referrer;
+    return (page?.[0] === key ? page : (page = [key, pageContext(referrer)]))[1];
+  };
   // While a page view ends (an SPA route change), its last events still belong to it.
   let leavingPage: PageContext | undefined;
 
@@ -118,7 +124,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
         ts: now,
         session_id: state.id,
         anonymous_id: session.anonymousId(),
-        page: leavingPage || pageContext(referrer),
+        page: leavingPage || currentPage(),
         params: copyParams(params),
         attribution: state.attribution,
       };
@@ -145,20 +151,28 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     onPage: (hook) => pageHooks.push(hook),
   };
   const settings = resolved.trackers as Record<string, Record<string, unknown> | false | undefined>;
-  const teardowns = Object.entries(builtInTrackers()).map(([key, tracker]) => {
-    const options = key === 'cta' ? { ...settings.cta, ctas: settings.cta !== false, downloads: settings.downloads === false ? false : settings.downloads?.extensions } : settings[key];
-    // A browser without one of the observers loses that tracker, not the others.
-    return options !== false && safe(log, key + ' tracker', () => tracker(context, options || {}));
+  const teardowns: (() => void)[] = [];
+  // The trackers start once the page is idle: nothing of theirs is needed to load it.
+  dom.later(() => {
+    if (destroyed) return;
+    for (const [key, tracker] of Object.entries(builtInTrackers())) {
+      const options = key === 'cta' ? { ...settings.cta, ctas: settings.cta !== false, downloads: settings.downloads === false ? false : settings.downloads?.extensions } : settings[key];
+      // A browser without one of the observers loses that tracker, not the others.
+      const teardown = options !== false && safe(log, key + ' tracker', () => tracker(context, options || {}));
+      if (teardown) teardowns.push(teardown);
+    }
+    if (settings.spa !== false) {
+      teardowns.push(
+        watchRoutes((from) => {
+          leavingPage = { url: redactUrl(from), path: new URL(from).pathname, title: redactText(document.title), referrer: redactUrl(referrer) };
+          run(leaveHooks);
+          leavingPage = undefined;
+          referrer = from;
+          run(pageHooks);
+        }, !!settings.spa?.query),
+      );
+    }
   });
-  const stopRoutes =
-    settings.spa !== false &&
-    watchRoutes((from) => {
-      leavingPage = { url: redactUrl(from), path: new URL(from).pathname, title: redactText(document.title), referrer: redactUrl(referrer) };
-      run(leaveHooks);
-      leavingPage = undefined;
-      referrer = from;
-      run(pageHooks);
-    }, !!settings.spa?.query);
 
   const stopLifecycle = watchLifecycle(
     // Trackers first (a form abandoned is the last thing a page says), then delivery.
@@ -166,8 +180,10 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     () => each((outbox) => outbox.flush()),
     () => each((outbox) => outbox.flush()),
   );
-  // What a closed or crashed page left behind goes out now.
-  if (mayStore()) void each((outbox) => outbox.flush());
+  // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, and the
+  // page view counts as activity in the session (the first read of localStorage can block for
+  // milliseconds, and an idle moment is where that belongs, not a click).
+  if (mayStore()) dom.later(() => (session.touch(Date.now()), each((outbox) => outbox.flush())));
   if ((debugOn = resolved.debug)) overlay();
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
@@ -204,9 +220,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if (destroyed) return;
       destroyed = true;
       stopLifecycle();
-      if (stopRoutes) stopRoutes();
       dom.stop();
-      for (const teardown of teardowns) if (teardown) safe(log, 'teardown', teardown);
+      for (const teardown of teardowns) safe(log, 'teardown', teardown);
       await each((outbox) => outbox.close());
       for (const adapter of resolved.adapters) safe(log, adapter.name + '.destroy', () => adapter.destroy?.());
       for (const set of Object.values(listeners)) set.clear();

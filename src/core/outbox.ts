@@ -40,7 +40,17 @@ export interface OutboxOptions {
 
 export type Outbox = ReturnType<typeof createOutbox>;
 
-export const byteSize = (value: unknown): number => new Blob([JSON.stringify(value)]).size;
+/** The UTF-8 size of `value` as JSON, counted in place: a Blob or a TextEncoder per event costs far more. */
+export function byteSize(value: unknown): number {
+  const text = JSON.stringify(value);
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Two bytes up to U+07FF, three above; each half of a surrogate pair adds one (four for the pair).
+    if (code > 127) bytes += code < 2048 || (code & 0xf800) === 0xd800 ? 1 : 2;
+  }
+  return bytes;
+}
 
 const idsOf = (list: StoredEvent[]) => list.map((item) => item.e.event_id);
 const stored = (list: Entry[]): StoredEvent[] => list.map(({ e, o, l }) => ({ e, o, l }));
@@ -65,6 +75,8 @@ export function createOutbox(options: OutboxOptions) {
   let rerun = false;
   let closed = false;
   let verdict = options.consent();
+  let unwritten: Entry[] = [];
+  let writeTimer: ReturnType<typeof setTimeout> | undefined;
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
   // Every journal call goes through here; its first failure hands the queue to memory for good.
@@ -77,6 +89,19 @@ export function createOutbox(options: OutboxOptions) {
     if (!closed && !timer) timer = setTimeout(() => ((timer = 0), pump()), delay);
   };
   const stopTimer = () => (clearTimeout(timer!), (timer = 0));
+
+  /**
+   * Stores what waits to be stored. Events are written a second after they arrive, so that a burst
+   * costs one transaction and events delivered within the second cost none; a send round, a page that
+   * leaves and a close write first, so that the store is complete whenever it is read or released.
+   */
+  const write = () => {
+    clearTimeout(writeTimer);
+    writeTimer = undefined;
+    const list = unwritten.filter((entry) => entries.has(entry.e.event_id));
+    unwritten = [];
+    if (list.length) void journal((j) => j.put(queue, stored(list)));
+  };
 
   const settle = (list: Entry[], status: DeliveryStatus, reason?: string) => {
     for (const entry of list) entries.delete(entry.e.event_id), busy.delete(entry.e.event_id);
@@ -142,6 +167,7 @@ export function createOutbox(options: OutboxOptions) {
     stopTimer();
     if (navigator.onLine === false || verdict !== 'granted') return; // 'online' and consent bring us back
     if (Date.now() < notBefore) return schedule(notBefore - Date.now());
+    write();
     const claimed = await journal((j) => j.claim(queue, owner, Date.now()));
     if (claimed) {
       // What another tab took is forgotten here; what a closed page left is adopted.
@@ -175,8 +201,8 @@ export function createOutbox(options: OutboxOptions) {
       if (verdict === 'denied') return report('dropped', events.map((event) => event.event_id), 'consent_denied');
       const now = Date.now();
       const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, b: byteSize(e), n: 0 }));
-      void journal((j) => j.put(queue, stored(added)));
       for (const entry of added) entries.set(entry.e.event_id, entry);
+      if (options.journal()) unwritten.push(...added), (writeTimer ||= setTimeout(write, 1000));
       report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);
       bound();
       // While retrying, the backoff timer alone decides when to try again.
@@ -193,6 +219,7 @@ export function createOutbox(options: OutboxOptions) {
     leave() {
       stopTimer();
       if (verdict !== 'granted') return;
+      write();
       const now = Date.now();
       const durable = !!options.journal();
       // Nobody reads a beacon's answer. So beacon only while deliveries succeed; after a failure, stored
@@ -215,7 +242,8 @@ export function createOutbox(options: OutboxOptions) {
       if (verdict !== 'granted') return;
       // Held events lived in memory only; now they may be stored.
       for (const entry of waiting()) entry.l = Date.now() + LEASE_MS;
-      void journal((j) => j.put(queue, stored(waiting())));
+      unwritten.push(...waiting());
+      write();
       void pump();
     },
 
@@ -225,6 +253,7 @@ export function createOutbox(options: OutboxOptions) {
     async close() {
       closed = true;
       stopTimer();
+      write();
       await pump();
       // Stored events wait for the next page; events only in memory would vanish unnoticed.
       if (!options.journal()) settle([...entries.values()], 'dropped', 'destroyed');

@@ -29,29 +29,35 @@ const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, valu
 export function createSession(mayStore: () => boolean) {
   let current: SessionState | undefined;
   let id: string | null | undefined;
+  // Storage is read and written at most every few seconds: against a 30-minute timeout, and with one
+  // session shared by the tabs of a site, that loses nothing, and saves a storage round trip per event.
+  let synced = 0;
   return {
     /** The session at `now`: a new one, with this page's attribution, after the timeout. */
     touch(now: number): SessionState {
       let stored: SessionState | undefined;
+      const sync = mayStore() && now - synced > 5000;
       try {
-        stored = mayStore() ? JSON.parse(storage('getItem', SESSION_KEY)!) : undefined;
+        if (sync) stored = JSON.parse(storage('getItem', SESSION_KEY)!);
       } catch {}
       // Another tab may have moved the shared session on: the latest activity wins.
       let state = stored?.id && !(current && current.last > stored.last) ? stored : current;
-      if (!state || !(now - state.last < SESSION_TIMEOUT_MS)) state = { id: uuid(), last: now, attribution: landingAttribution() };
-      state.last = now;
-      if (mayStore()) storage('setItem', SESSION_KEY, JSON.stringify(state));
-      return (current = state);
+      const fresh = !state || !(now - state.last < SESSION_TIMEOUT_MS);
+      if (fresh) state = { id: uuid(), last: now, attribution: landingAttribution() };
+      state!.last = now;
+      if (mayStore() && (fresh || sync)) (synced = now), storage('setItem', SESSION_KEY, JSON.stringify(state));
+      return (current = state!);
     },
     /** The first-party browser id, or null while it may not be kept. */
     anonymousId(): string | null {
       if (!mayStore()) return null;
-      storage('setItem', ID_KEY, (id = storage('getItem', ID_KEY) || id || uuid()));
+      if (!id) storage('setItem', ID_KEY, (id = storage('getItem', ID_KEY) || uuid()));
       return id;
     },
     /** Consent withdrawn: every identifier leaves storage. */
     forget() {
       id = null;
+      synced = 0;
       storage('removeItem', SESSION_KEY);
       storage('removeItem', ID_KEY);
     },

@@ -53,7 +53,11 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
     state.completed = true;
   });
 
+  let lastField: EventTarget | null = null;
   const engage = (event: Event) => {
+    // Typing in the same field again tells nothing new: skip it cheaply, keystroke after keystroke.
+    if (event.target === lastField) return;
+    lastField = event.target;
     const elements = elementsOf(event);
     const form = elements.find((element) => element.tagName === 'FORM' && attribute(element, 'data-mc-form'));
     if (!form) return;
@@ -87,6 +91,6 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
       send('form_abandon', form, state, state.step, { last_field: state.field });
     }),
   );
-  onPage(() => (forms = new Map()));
+  onPage(() => ((forms = new Map()), (lastField = null)));
   return () => observer.disconnect();
 };

@@ -7,21 +7,32 @@ export interface ScrollOptions {
 
 /**
  * `scroll_depth`, once per mark per page view, as the bottom of the viewport passes each mark of the
- * page's current height (so a page that grows as it loads more is measured as it is now). Layout is
- * read at most once a frame while scrolling, never per scroll event; a page that cannot scroll is silent.
+ * page's height as it is now (a page that grows as it loads more is measured at its new height). The
+ * position is read when scrolling pauses (a read of `scrollY` can force a layout), never per scroll
+ * event or per frame; the height only at the first read and when a mark seems reached. A page that
+ * cannot scroll is silent.
  */
 export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { marks = [25, 50, 75, 90] }) => {
+  const sorted = [...marks].sort((a, b) => a - b);
   let reached = new Set<number>();
-  let frame = 0;
+  let height = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const measure = () => {
-    frame = 0;
-    const height = document.documentElement.scrollHeight;
+    const next = sorted.find((mark) => !reached.has(mark));
+    if (next === undefined) return;
+    const bottom = scrollY + innerHeight;
+    if (!height || (bottom / height) * 100 >= next) height = document.documentElement.scrollHeight;
     if (height <= innerHeight) return;
-    const percent = ((scrollY + innerHeight) / height) * 100;
-    for (const mark of marks) if (percent >= mark && !reached.has(mark)) reached.add(mark), emit('scroll_depth', { percent_scrolled: mark });
+    for (const mark of sorted) {
+      if ((bottom / height) * 100 >= mark && !reached.has(mark)) reached.add(mark), emit('scroll_depth', { percent_scrolled: mark });
+    }
   };
   // Only the page's own scrolling: scroll events of inner elements reach this capture listener too.
-  listen('scroll', (event) => event.target === document && (frame ||= requestAnimationFrame(measure)));
-  onPage(() => (reached = new Set()));
-  return () => cancelAnimationFrame(frame);
+  listen('scroll', (event) => {
+    if (event.target !== document) return;
+    clearTimeout(timer);
+    timer = setTimeout(measure, 150);
+  });
+  onPage(() => ((reached = new Set()), (height = 0)));
+  return () => clearTimeout(timer);
 };

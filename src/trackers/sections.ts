@@ -7,7 +7,6 @@ export interface SectionOptions {
   dwellMs?: number;
 }
 
-const STEPS = Array.from({ length: 21 }, (_, i) => i / 20);
 
 /**
  * `section_view` for `data-mc-section` elements, once per name per page view, when enough of the
@@ -31,13 +30,17 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
             target,
             setTimeout(() => {
               timers.delete(target);
+              // Seen: nothing more to watch on this page view.
+              observer.unobserve(target);
               if (!viewed.has(name)) viewed.add(name), emit('section_view', { section_name: name });
             }, dwellMs),
           );
         }
       }
     },
-    { threshold: STEPS },
+    // The threshold itself, and small ratios for elements taller than the viewport, whose visible share
+    // of their own height stays small; few thresholds, few callbacks while scrolling.
+    { threshold: [0, 0.05, 0.1, 0.2, 0.3, 0.4, threshold] },
   );
   // Observing again yields a fresh entry per element: how visibility is re-read after a change of page.
   const reobserve = () =>
