@@ -208,11 +208,12 @@ describe('destroy', () => {
     const { adapter, events } = recorder();
     const mc = init({ adapters: [adapter], batch: { intervalMs: 60_000 } });
     mc.track('a');
-    expect(timers.size).toBe(1);
+    expect(timers.size).toBeGreaterThan(0); // the batch timer, and idle tasks where requestIdleCallback is missing
     await mc.destroy();
     expect(events().map((e) => e.name)).toEqual(['a']);
     expect(added.length).toBeGreaterThan(0);
-    expect(removed.sort()).toEqual(added.sort());
+    // Every listener added is removed (removing one never added, such as a `once` one, is harmless).
+    for (const type of added) expect(removed.filter((t) => t === type).length).toBeGreaterThanOrEqual(added.filter((t) => t === type).length);
     expect(timers.size).toBe(0);
     expect(() => mc.track('b')).toThrow(/after destroy/);
   });

@@ -222,6 +222,38 @@ describe('the journal', () => {
     expect(journalFailed).toHaveBeenCalled();
   });
 
+  it('stores an event by the end of the task that tracked it, so a crash right after loses nothing', async () => {
+    const journal = memoryJournal();
+    const { outbox } = setup(() => new Promise(() => {}), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
+    const put = vi.spyOn(journal, 'put');
+    const first = event();
+    const second = event();
+    outbox.add([first]);
+    outbox.add([second]);
+    await Promise.resolve();
+    expect([...journal.rows.keys()]).toEqual([first.event_id, second.event_id]);
+    expect(put).toHaveBeenCalledOnce(); // one task, one transaction
+  });
+
+  it('keeps an event tracked while a round claims from the journal', async () => {
+    const journal = memoryJournal();
+    const claim = journal.claim;
+    let during: MicroconvEvent | undefined;
+    const { outbox, calls } = setup(() => {}, {
+      journal: () => journal,
+      batch: { size: 100, intervalMs: 60_000 },
+    });
+    journal.claim = async (...args) => {
+      const result = await claim(...args);
+      if (!during) outbox.add([(during = event())]); // arrives while the claim is under way
+      return result;
+    };
+    outbox.add([event()]);
+    await outbox.flush();
+    expect(calls.flatMap((call) => call.ids)).toContain(during!.event_id);
+    expect(outbox.size()).toBe(0);
+  });
+
   it('frees what it cannot beacon when the page is left, for the next page', async () => {
     const journal = memoryJournal();
     const { outbox, calls } = setup(() => Promise.reject(deliveryError('http_503', true)), { journal: () => journal });

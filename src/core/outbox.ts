@@ -76,7 +76,7 @@ export function createOutbox(options: OutboxOptions) {
   let closed = false;
   let verdict = options.consent();
   let unwritten: Entry[] = [];
-  let writeTimer: ReturnType<typeof setTimeout> | undefined;
+  let scheduled = false;
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
   // Every journal call goes through here; its first failure hands the queue to memory for good.
@@ -91,13 +91,12 @@ export function createOutbox(options: OutboxOptions) {
   const stopTimer = () => (clearTimeout(timer!), (timer = 0));
 
   /**
-   * Stores what waits to be stored. Events are written a second after they arrive, so that a burst
-   * costs one transaction and events delivered within the second cost none; a send round, a page that
-   * leaves and a close write first, so that the store is complete whenever it is read or released.
+   * Stores what waits to be stored, at the end of the task that tracked it: a crashed tab loses nothing
+   * (contract 4), and the events of one task (a submit's last step and completion) share a transaction.
+   * A send round, a page that leaves and a close write first, so the store is complete when it is read.
    */
   const write = () => {
-    clearTimeout(writeTimer);
-    writeTimer = undefined;
+    scheduled = false;
     const list = unwritten.filter((entry) => entries.has(entry.e.event_id));
     unwritten = [];
     if (list.length) void journal((j) => j.put(queue, stored(list)));
@@ -168,6 +167,7 @@ export function createOutbox(options: OutboxOptions) {
     if (navigator.onLine === false || verdict !== 'granted') return; // 'online' and consent bring us back
     if (Date.now() < notBefore) return schedule(notBefore - Date.now());
     write();
+    const before = new Set(entries.keys());
     const claimed = await journal((j) => j.claim(queue, owner, Date.now()));
     if (claimed) {
       // What another tab took is forgotten here; what a closed page left is adopted.
@@ -175,7 +175,8 @@ export function createOutbox(options: OutboxOptions) {
       const adopted = claimed.filter((item) => !entries.has(item.e.event_id));
       for (const item of claimed) next.set(item.e.event_id, entries.get(item.e.event_id) || { ...item, b: byteSize(item.e), n: 0 });
       for (const entry of next.values()) entry.l = Date.now() + LEASE_MS;
-      for (const id of busy) next.set(id, entries.get(id)!);
+      // Events in flight are the server's now; events tracked while the claim ran were not there to claim.
+      for (const [id, entry] of entries) if (busy.has(id) || !before.has(id)) next.set(id, entry);
       entries = next;
       report('queued', idsOf(adopted), 'recovered');
       bound();
@@ -202,7 +203,7 @@ export function createOutbox(options: OutboxOptions) {
       const now = Date.now();
       const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, b: byteSize(e), n: 0 }));
       for (const entry of added) entries.set(entry.e.event_id, entry);
-      if (options.journal()) unwritten.push(...added), (writeTimer ||= setTimeout(write, 1000));
+      if (options.journal()) unwritten.push(...added), scheduled || ((scheduled = true), queueMicrotask(write));
       report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);
       bound();
       // While retrying, the backoff timer alone decides when to try again.
