@@ -39,9 +39,8 @@ export { expect };
 
 /**
  * Opens a fixture page and waits for the round of sends that microconv starts on load (at once, or once
- * the page is idle). Events tracked while that round's IndexedDB claim runs are forgotten by the page's
- * memory (a known bug, the fixme in persistence.spec.ts), which would make every test that tracks and then
- * leaves flaky.
+ * the page is idle), so that what a test tracks next does not race that round's IndexedDB claim (a race
+ * that persistence.spec.ts tests on its own).
  */
 export async function load(page: Page, path: string): Promise<void> {
   await page.goto(path);
