@@ -94,10 +94,8 @@ test('an oversized Retry-After is honoured up to its cap of an hour, then the ev
   expect(attempts().map((request) => request.status)).toEqual([429, 204]);
 });
 
-// BUG (src/core/outbox.ts, `notBefore`): Retry-After lives only in the page's memory. A page left while
-// waiting frees its events (leave()), and the next page load of the site sends them at once, however long
-// the server asked to wait. Contract 4 says 429 is retried "honouring Retry-After".
-test.fixme('Retry-After is honoured by the next page load too', async ({ page, collector }) => {
+// Contract 4: 429 is retried honouring Retry-After, also by the next page load of the site.
+test('Retry-After is honoured by the next page load too', async ({ page, collector }) => {
   collector.answer({ status: 429, retryAfter: '600' });
   await load(page, '/track.html');
   const id = await track(page, 'asked_to_wait');
@@ -126,11 +124,8 @@ for (const [variant, script] of [
   });
 }
 
-// BUG (src/core/outbox.ts, leave() and attempt()): an event that left by the keepalive fetch fallback stays
-// in IndexedDB, claimed by the page that left, because the page is gone before fetch resolves. Once the
-// lease runs out (60 s) the next page load sends it again. A beacon that returned true is forgotten at once
-// (settle('sent') runs in a microtask), so the fallback should be treated alike.
-test.fixme('an event that left by the keepalive fallback is not sent again by a later page', async ({ page, collector }) => {
+// What leaves a closing page by the keepalive fallback counts as sent, as a beacon does: no later page sends it again.
+test('an event that left by the keepalive fallback is not sent again by a later page', async ({ page, collector }) => {
   await page.clock.install();
   await page.addInitScript(() => void (Navigator.prototype.sendBeacon = () => false));
   await load(page, '/track.html');
@@ -143,11 +138,8 @@ test.fixme('an event that left by the keepalive fallback is not sent again by a 
   expectDeliveredOnce(collector, [id!]);
 });
 
-// BUG (src/core/journal.ts, claim(): `claimed.sort((a, b) => a.e.ts - b.e.ts)`): every send round takes its
-// batch from the IndexedDB claim, which getAll() returns in key order, that is by random event_id, and which
-// is then sorted by `ts` alone. Events tracked in the same millisecond (a burst, or calls the stub queued
-// and the script replays at once) therefore go out in random order, not in the order they were tracked.
-test.fixme('events tracked in the same millisecond are sent in the order they were tracked', async ({ page, collector }) => {
+// Events of one millisecond (a burst, or the stub's queue replayed) keep the order they were tracked in.
+test('events tracked in the same millisecond are sent in the order they were tracked', async ({ page, collector }) => {
   await page.clock.setFixedTime(new Date('2026-01-01T12:00:00Z'));
   await load(page, '/track.html');
   const names = Array.from({ length: 8 }, (_, i) => `burst_${i}`);
@@ -197,13 +189,8 @@ test('an event over 32 KiB is refused with a console error and counted', async (
   expect(collector.delivered().map((event) => event.name)).not.toContain('too_large');
 });
 
-// BUG (src/core/outbox.ts, leave()): on leaving, every batch is handed to sendBeacon at once, but Chromium
-// allows 64 KiB of beacons and keepalive fetches in flight per page. The first batch goes; the next beacon
-// returns false, the keepalive fetch fallback fails with a network error, and leave() does not free those
-// events (they are "busy" when it releases the rest). They stay in IndexedDB on the left page's 60 s
-// lease, so the next page load does not send them: they arrive a minute later, or never if no page of the
-// site is opened again. Expected: what cannot leave is freed for the next page load, which sends it at once.
-test.fixme('leaving with more than 64 KiB queued: the next page load sends what could not leave', async ({ page, collector }) => {
+// A closing page hands over what fits the 64 KiB that Chromium lets it have in flight; the next page load sends the rest at once.
+test('leaving with more than 64 KiB queued: the next page load sends what could not leave', async ({ page, collector }) => {
   await load(page, '/large.html');
   const ids = await trackLarge(page);
   await page.locator('#next').click();

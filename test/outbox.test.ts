@@ -27,7 +27,7 @@ function memoryJournal() {
     claim: async (_, owner, now) => {
       const claimed = [...rows.values()].filter((row) => row.o === owner || !row.o || row.l < now);
       for (const row of claimed) rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
-      return claimed;
+      return claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q);
     },
   };
   return Object.assign(journal, { rows });
@@ -192,8 +192,8 @@ describe('the journal', () => {
     const left = event();
     const taken = event();
     await journal.put('test', [
-      { e: left, o: null, l: 0 },
-      { e: taken, o: 'other-tab', l: Date.now() + LEASE_MS },
+      { e: left, o: null, l: 0, q: 1 },
+      { e: taken, o: 'other-tab', l: Date.now() + LEASE_MS, q: 1 },
     ]);
     const { outbox, calls, reports } = setup(() => {}, { journal: () => journal });
     const mine = event();
@@ -262,6 +262,47 @@ describe('the journal', () => {
     outbox.leave();
     expect(calls).toHaveLength(1);
     expect([...journal.rows.values()].map((row) => row.o)).toEqual([null]);
+  });
+});
+
+describe('leaving the page', () => {
+  it('hands over only what fits the 64 KiB beacon budget, and frees the rest for the next page', () => {
+    const journal = memoryJournal();
+    const { outbox, calls } = setup(() => {}, { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
+    const events = Array.from({ length: 6 }, () => event({ text: 'x'.repeat(20_000) }));
+    outbox.add(events);
+    outbox.leave();
+    const sent = calls.flatMap((call) => call.ids);
+    expect(sent).toEqual(events.slice(0, 3).map((e) => e.event_id)); // 3 × 20 kB fit, a 4th would not
+    expect(calls.every((call) => call.leaving)).toBe(true);
+    const left = [...journal.rows.values()];
+    expect(left.map((row) => row.e.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
+    expect(left.every((row) => row.o === null)).toBe(true);
+  });
+
+  it("keeps a server's Retry-After for the next page of the site", async () => {
+    localStorage.clear();
+    const journal = memoryJournal();
+    const first = setup(() => Promise.reject(deliveryError('http_429', true, 600_000)), { journal: () => journal });
+    first.outbox.add([event()]);
+    await first.outbox.flush();
+    first.outbox.leave();
+    const next = setup(() => {}, { journal: () => journal });
+    await next.outbox.flush();
+    expect(next.calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(next.calls).toHaveLength(1);
+    localStorage.clear();
+  });
+
+  it('sends what a closed page left in the order it was tracked, even within one millisecond', async () => {
+    const journal = memoryJournal();
+    const burst = Array.from({ length: 8 }, (_, i) => ({ ...event(), ts: 1000 }) as MicroconvEvent & { i?: number });
+    // Stored in a shuffled order, as IndexedDB returns them (by random id).
+    await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ e: burst[i]!, o: null, l: 0, q: i + 1 })));
+    const { outbox, calls } = setup(() => {}, { journal: () => journal });
+    await outbox.flush();
+    expect(calls.flatMap((call) => call.ids)).toEqual(burst.map((e) => e.event_id));
   });
 });
 

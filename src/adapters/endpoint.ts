@@ -10,21 +10,26 @@ export const payload = (events: MicroconvEvent[]) =>
 
 /**
  * The first-party collector. `text/plain` keeps the request simple (no CORS preflight). While the page
- * lives, `fetch` with `keepalive` (so a request outlives a page that closes meanwhile), reading the
- * status for the retry rules; when the page is hidden or left, `sendBeacon`, and keepalive `fetch` where
- * the beacon is missing or refused (over its quota).
+ * lives: `fetch` with `keepalive` (so a request outlives a page that closes meanwhile), reading the
+ * status for the retry rules. When the page is hidden or left: `sendBeacon`; where it is missing or
+ * refuses, `fetch` with `keepalive`. Neither answer can be read then, so either counts as sent; the
+ * outbox hands over only what fits the browser's budget for such requests, and keeps the rest.
  *
  * @example init({ adapters: [endpointAdapter('https://example.com/collect')] })
  */
 export function endpointAdapter(url: string): Adapter {
+  const post = () => ({ method: 'POST', keepalive: true, credentials: 'omit', mode: 'cors' }) as const;
   return {
     name: 'endpoint',
     consent: ['analytics_storage'],
     persistKey: 'endpoint:' + url,
     send(events, { leaving }) {
       const body = payload(events);
-      if (leaving && navigator.sendBeacon?.(url, body)) return;
-      return fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', mode: 'cors' }).then(
+      if (leaving) {
+        if (!navigator.sendBeacon?.(url, body)) fetch(url, { ...post(), body }).catch(() => {});
+        return;
+      }
+      return fetch(url, { ...post(), body }).then(
         (response) => {
           if (response.ok) return;
           const status = response.status;

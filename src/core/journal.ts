@@ -13,6 +13,8 @@ export interface StoredEvent {
   e: MicroconvEvent;
   o: string | null;
   l: number;
+  /** Its place among the events its page tracked: the order of events of the same millisecond. */
+  q: number;
 }
 
 /**
@@ -64,7 +66,7 @@ export function openJournal(): Journal | undefined {
         for (const item of claimed) s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
-        return claimed.sort((a, b) => a.e.ts - b.e.ts);
+        return claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q);
       }),
     remove: (queue, ids) =>
       store('readwrite', (s) => {

@@ -2,6 +2,7 @@ import type { Adapter, ConsentValue, DeliveryError, DeliveryStatus, MicroconvEve
 import { describe, type Log } from '../lib/safe';
 import { backoffDelay } from './backoff';
 import { LEASE_MS, type Journal, type StoredEvent } from './journal';
+import { storage } from './session';
 
 /** The most one request may carry: Chromium's budget for sendBeacon and keepalive fetch. */
 export const MAX_REQUEST_BYTES = 65536;
@@ -14,6 +15,9 @@ export const MAX_QUEUED_BYTES = 1 << 20;
 export const SEND_TIMEOUT_MS = 10_000;
 /** Failures that do not say whether to retry (a throwing adapter) get this many attempts in all. */
 const UNFLAGGED_ATTEMPTS = 3;
+
+/** Where a server's Retry-After is kept for the pages that come after, per queue. */
+const WAIT_KEY = 'microconv:wait:';
 
 /** A queued event, with its size in bytes and its failed attempts. */
 interface Entry extends StoredEvent {
@@ -53,7 +57,7 @@ export function byteSize(value: unknown): number {
 }
 
 const idsOf = (list: StoredEvent[]) => list.map((item) => item.e.event_id);
-const stored = (list: Entry[]): StoredEvent[] => list.map(({ e, o, l }) => ({ e, o, l }));
+const stored = (list: Entry[]): StoredEvent[] => list.map(({ e, o, l, q }) => ({ e, o, l, q }));
 
 /**
  * The queue of one adapter: consent holds, batching, delivery, retries with backoff, bounds and
@@ -75,7 +79,10 @@ export function createOutbox(options: OutboxOptions) {
   let rerun = false;
   let closed = false;
   let verdict = options.consent();
+  // A wait a server asked for (Retry-After), which a page before this one may have been told of.
+  notBefore = Number(storage('getItem', WAIT_KEY + queue)) || 0;
   let unwritten: Entry[] = [];
+  let sequence = 0; // orders events of the same millisecond
   let scheduled = false;
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
@@ -125,22 +132,36 @@ export function createOutbox(options: OutboxOptions) {
     if (!again.length) return false;
     for (const entry of again) busy.delete(entry.e.event_id);
     failures++;
-    if (error?.retryAfterMs) notBefore = Date.now() + error.retryAfterMs;
+    if (error?.retryAfterMs) {
+      notBefore = Date.now() + error.retryAfterMs;
+      // The next page load of the site must wait too: the server asked the site, not this page.
+      if (options.journal()) storage('setItem', WAIT_KEY + queue, String(notBefore));
+    }
     report('retrying', idsOf(again), reason);
     log('warn', `${adapter.name}: delivery failed (${reason}), retrying`);
     schedule(Math.max(backoffDelay(failures), notBefore - Date.now()));
     return true;
   };
 
-  /** One attempt at one batch; resolves to false when it failed and waits for a retry. */
+  /**
+   * One attempt at one batch; resolves to false when it failed and waits for a retry. The adapter is
+   * called at once, so that a page that is leaving learns within its last task whether the batch went:
+   * a synchronous return is a delivery, a throw a refusal, and only a promise is left to settle later.
+   */
   const attempt = (list: Entry[], leaving: boolean): Promise<boolean> => {
+    let result: void | Promise<void>;
+    try {
+      result = adapter.send(
+        list.map((entry) => entry.e),
+        { leaving, note: options.note },
+      );
+    } catch (error) {
+      return Promise.resolve(!failed(list, error as DeliveryError));
+    }
+    if (!result || typeof result.then !== 'function') return (failures = 0), settle(list, 'sent'), Promise.resolve(true);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     for (const entry of list) busy.add(entry.e.event_id);
-    return Promise.race([
-      // A synchronous throw becomes a rejection here, like any other failure.
-      new Promise<void>((resolve) => resolve(adapter.send(list.map((entry) => entry.e), { leaving, note: options.note }))),
-      new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' }))),
-    ])
+    return Promise.race([result, new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' })))])
       .then(
         () => ((failures = 0), settle(list, 'sent'), true),
         (error) => !failed(list, error),
@@ -170,14 +191,15 @@ export function createOutbox(options: OutboxOptions) {
     const before = new Set(entries.keys());
     const claimed = await journal((j) => j.claim(queue, owner, Date.now()));
     if (claimed) {
-      // What another tab took is forgotten here; what a closed page left is adopted.
-      const next = new Map<string, Entry>();
-      const adopted = claimed.filter((item) => !entries.has(item.e.event_id));
-      for (const item of claimed) next.set(item.e.event_id, entries.get(item.e.event_id) || { ...item, b: byteSize(item.e), n: 0 });
-      for (const entry of next.values()) entry.l = Date.now() + LEASE_MS;
-      // Events in flight are the server's now; events tracked while the claim ran were not there to claim.
-      for (const [id, entry] of entries) if (busy.has(id) || !before.has(id)) next.set(id, entry);
-      entries = next;
+      // What a closed page left is adopted, and goes first (it is older); ours keep their order; what
+      // another tab took is forgotten here. Events in flight are the server's now, and events tracked
+      // while the claim ran were not there to claim: both stay.
+      const mine = new Set(idsOf(claimed));
+      const lease = Date.now() + LEASE_MS;
+      const adopted = claimed.filter((item) => !entries.has(item.e.event_id)).map((item): Entry => ({ ...item, b: byteSize(item.e), n: 0 }));
+      const kept = [...entries.values()].filter(({ e: { event_id: id } }) => mine.has(id) || busy.has(id) || !before.has(id));
+      for (const entry of [...adopted, ...kept]) if (mine.has(entry.e.event_id)) entry.l = lease;
+      entries = new Map([...adopted, ...kept].map((entry) => [entry.e.event_id, entry]));
       report('queued', idsOf(adopted), 'recovered');
       bound();
     }
@@ -201,7 +223,7 @@ export function createOutbox(options: OutboxOptions) {
     add(events: MicroconvEvent[]) {
       if (verdict === 'denied') return report('dropped', events.map((event) => event.event_id), 'consent_denied');
       const now = Date.now();
-      const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, b: byteSize(e), n: 0 }));
+      const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, q: ++sequence, b: byteSize(e), n: 0 }));
       for (const entry of added) entries.set(entry.e.event_id, entry);
       if (options.journal()) unwritten.push(...added), scheduled || ((scheduled = true), queueMicrotask(write));
       report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);
@@ -223,13 +245,19 @@ export function createOutbox(options: OutboxOptions) {
       write();
       const now = Date.now();
       const durable = !!options.journal();
-      // Nobody reads a beacon's answer. So beacon only while deliveries succeed; after a failure, stored
-      // events wait for a page that can read the answer. Without storage this is the last chance. Only
-      // events on a live lease are surely still ours.
+      // Only events on a live lease are surely still ours.
       const ready = waiting().filter((entry) => !durable || entry.l > now);
+      // Nobody reads the answer to what leaves now. So it goes only while deliveries succeed (after a
+      // failure, stored events wait for a page that can read the answer), and only what fits the 64 KiB
+      // that Chromium lets a page have in flight by beacon and keepalive, ours in flight included: what is
+      // refused now would be lost. The rest is freed, and the next page load sends it at once. Without
+      // storage this is the last chance, and everything is tried.
+      let room = MAX_REQUEST_BYTES - ENVELOPE_BYTES;
+      for (const entry of entries.values()) if (busy.has(entry.e.event_id)) room -= entry.b + 1;
       const go = navigator.onLine !== false && now >= notBefore && !(durable && failures);
-      for (const batch of go ? batches(ready) : []) void attempt(batch, true);
-      const rest = ready.filter((entry) => !busy.has(entry.e.event_id));
+      const leaving = go ? ready.filter((entry) => !durable || (room -= entry.b + 1) >= 0) : [];
+      for (const batch of batches(leaving)) void attempt(batch, true);
+      const rest = ready.filter((entry) => entries.has(entry.e.event_id) && !busy.has(entry.e.event_id));
       if (rest.length) void journal((j) => j.release(queue, stored(rest)));
       for (const entry of rest) entry.l = 0;
     },

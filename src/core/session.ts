@@ -15,7 +15,7 @@ export interface SessionState {
 }
 
 // localStorage throws in sandboxed frames and where storage is blocked; memory then carries on alone.
-const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, value?: string): string | null | undefined => {
+export const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: string, value?: string): string | null | undefined => {
   try {
     return localStorage[method](key, value!) as string | null | undefined;
   } catch {}
