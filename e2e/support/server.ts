@@ -13,6 +13,19 @@ import type { MicroconvEvent } from '../../src/types';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const PAGES = join(ROOT, 'e2e', 'pages');
+const MEDIA = join(ROOT, 'demo', 'media');
+
+/** The strict policy that pages named `*.csp.html` are served under: the SDK and its overlay must work in it. */
+export const STRICT_CSP = "script-src 'self'; style-src 'self'";
+
+/**
+ * Stand-ins for the players of YouTube and Vimeo, served at the paths their embeds use, so the video
+ * tracker finds them as it finds real embeds. They speak the players' documented message protocols.
+ */
+const PLAYERS: [prefix: string, page: string][] = [
+  ['/fake-youtube/embed/', 'fake-youtube.html'],
+  ['/fake-vimeo/video/', 'fake-vimeo.html'],
+];
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,6 +33,8 @@ const TYPES: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
+  '.webm': 'video/webm',
+  '.pdf': 'application/pdf',
 };
 
 /** The endpoint payload (contract 5). */
@@ -184,24 +199,40 @@ export const summary = (requests: readonly CollectedRequest[]): string =>
   requests.map((r) => `  ${Math.round(r.at)} ms ${r.status} ${r.fetchMode} ${r.bytes} B: ${r.events.map((e) => e.name).join(', ') || '(no events)'}`).join('\n') ||
   '  (nothing)';
 
-async function serveFile(path: string, res: ServerResponse) {
+async function serveFile(path: string, req: IncomingMessage, res: ServerResponse) {
   // Pages are served without `Cache-Control: no-store`, which would keep them out of the back/forward cache.
-  const [dir, rest] = path.startsWith('/dist/') ? [DIST, path.slice('/dist/'.length)] : [PAGES, path.slice(1) || 'index.html'];
+  const player = PLAYERS.find(([prefix]) => path.startsWith(prefix));
+  const [dir, rest] = path.startsWith('/dist/')
+    ? [DIST, path.slice('/dist/'.length)]
+    : path.startsWith('/media/')
+      ? [MEDIA, path.slice('/media/'.length)]
+      : [PAGES, player ? player[1] : path.slice(1) || 'index.html'];
   const file = normalize(join(dir, decodeURIComponent(rest)));
   if (!file.startsWith(dir + sep)) return void res.writeHead(403).end();
+  let content: Buffer;
   try {
-    const content = await readFile(file);
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' }).end(content);
+    content = await readFile(file);
   } catch {
-    res.writeHead(404).end();
+    return void res.writeHead(404).end();
   }
+  const headers: Record<string, string> = { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+  if (file.endsWith('.csp.html')) headers['Content-Security-Policy'] = STRICT_CSP;
+  // Media elements fetch by ranges, and seek only where ranges are served.
+  const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range || ''));
+  if (range) {
+    const start = range[1] ? Number(range[1]) : Math.max(0, content.length - Number(range[2]));
+    const end = range[1] && range[2] ? Math.min(Number(range[2]), content.length - 1) : content.length - 1;
+    headers['Content-Range'] = `bytes ${start}-${end}/${content.length}`;
+    return void res.writeHead(206, headers).end(content.subarray(start, end + 1));
+  }
+  res.writeHead(200, headers).end(content);
 }
 
 export async function startServer(): Promise<TestServer> {
   const { collector, handle } = createCollector(performance.now());
   const server = createServer((req, res) => {
     const path = new URL(req.url || '/', 'http://localhost').pathname;
-    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' ? serveFile(path, res) : Promise.resolve(void res.writeHead(405).end());
+    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' ? serveFile(path, req, res) : Promise.resolve(void res.writeHead(405).end());
     done.catch(() => res.headersSent || res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
