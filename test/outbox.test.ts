@@ -297,7 +297,7 @@ describe('leaving the page', () => {
 
   it('sends what a closed page left in the order it was tracked, even within one millisecond', async () => {
     const journal = memoryJournal();
-    const burst = Array.from({ length: 8 }, (_, i) => ({ ...event(), ts: 1000 }) as MicroconvEvent & { i?: number });
+    const burst = Array.from({ length: 8 }, () => ({ ...event(), ts: 1000 }));
     // Stored in a shuffled order, as IndexedDB returns them (by random id).
     await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ e: burst[i]!, o: null, l: 0, q: i + 1 })));
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
