@@ -17,7 +17,7 @@
 --
 -- Edit three things: the plan (between plan:begin and plan:end), the table name and the dates.
 -- Results: the signals (one row each), then the funnel (sessions reaching each stage of the plan: a
--- session reaches a stage when it has any event of the stage, at any time).
+-- session reaches a stage when it has an event of that stage or of a later one, at any time).
 --
 -- The test suite runs this very file on DuckDB (collector/ga4.ts) against a GA4-shaped sample table and
 -- checks it gives the collector's numbers. The rewrites for DuckDB are mechanical: the table name,
@@ -155,10 +155,17 @@ ORDER BY signal;
 -- (the stage, or the macro conversion, that loses the largest share of the step before it).
 WITH
 totals AS (SELECT COUNT(*) AS sessions, COUNT(first_macro_at) AS converted FROM mc_sessions),
+-- The furthest stage each session reached: it has reached that stage and every one before it.
+furthest AS (
+  SELECT e.session_key, MAX(g.stage_order) AS stage_order
+  FROM mc_events AS e JOIN mc_stages AS g ON g.event_name = e.event_name
+  WHERE e.session_key IS NOT NULL
+  GROUP BY e.session_key
+),
 reach AS (
-  SELECT g.stage_order, g.stage, COUNT(DISTINCT e.session_key) AS sessions
-  FROM mc_stages AS g
-  LEFT JOIN mc_events AS e ON e.event_name = g.event_name AND e.session_key IS NOT NULL
+  SELECT g.stage_order, g.stage, COUNT(u.session_key) AS sessions
+  FROM (SELECT DISTINCT stage_order, stage FROM mc_stages) AS g
+  LEFT JOIN furthest AS u ON u.stage_order >= g.stage_order
   GROUP BY g.stage_order, g.stage
 ),
 steps AS (

@@ -169,9 +169,7 @@ function funnelChart(funnel: FunnelReport): string {
         ? ''
         : step.drop_off > 0
           ? `${formatRate(step.drop_off)} lost from the step before${step.step === weakestTo ? ' (weakest step)' : ''}`
-          : step.drop_off < 0
-            ? `${formatRate(-step.drop_off)} more than the step before (stages are counted independently)`
-            : 'none lost from the step before';
+          : 'none lost from the step before';
     return (
       `<text x="${labelWidth - 10}" y="${y + 17}" text-anchor="end">${esc(step.step)}</text>` +
       `<rect x="${labelWidth}" y="${y + 4}" width="${w.toFixed(1)}" height="18" fill="${fill}" rx="2"/>` +

@@ -15,8 +15,8 @@ export const COUNTING_RULE =
   '(or at any time in a session that never converted): an event after the conversion cannot have predicted it.';
 
 export const FUNNEL_RULE =
-  'A session reaches a stage when it has any event of that stage, at any time; stages are counted ' +
-  'independently, so a later stage can hold sessions that skipped an earlier one.';
+  'A session reaches a stage when it has an event of that stage or of a later one, at any time: the ' +
+  'furthest stage it got to counts for every stage before it too, so each step holds no more sessions than the one before.';
 
 /** Beyond this many times the current traffic, "more sessions" is no longer a practical answer. */
 const PRACTICAL_TRAFFIC_MULTIPLE = 100;

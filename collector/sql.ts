@@ -142,9 +142,16 @@ stage_events AS (
          unnest(CAST($stage_name AS VARCHAR[])) AS stage,
          unnest(CAST($stage_event AS VARCHAR[])) AS name
 ),
+-- The furthest stage each session reached: it has reached that stage and every one before it.
+furthest AS (
+  SELECT f.session_id, max(g.stage_order) AS stage_order
+  FROM flagged AS f JOIN stage_events AS g ON g.name = f.name
+  GROUP BY f.session_id
+),
 reach AS (
-  SELECT g.stage_order, g.stage, count(DISTINCT f.session_id) AS sessions
-  FROM stage_events AS g LEFT JOIN flagged AS f ON f.name = g.name
+  SELECT g.stage_order, g.stage, count(u.session_id) AS sessions
+  FROM (SELECT DISTINCT stage_order, stage FROM stage_events) AS g
+  LEFT JOIN furthest AS u ON u.stage_order >= g.stage_order
   GROUP BY g.stage_order, g.stage
 )
 SELECT r.stage, r.sessions, t.sessions AS total_sessions, t.converted AS total_converted

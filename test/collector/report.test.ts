@@ -78,15 +78,16 @@ describe('buildReport on a hand-counted table', () => {
     expect(webVitals.verdict).toBe('unclear');
   });
 
-  test('the funnel: any event of a stage, at any time; drop-off between steps; the weakest step', () => {
+  test('the funnel: the furthest stage a session reached, at any time; drop-off between steps; the weakest step', () => {
     expect(report.funnel.steps).toEqual([
       { step: 'all sessions', kind: 'all', sessions: 5, share: 1, drop_off: null },
-      // s1 (its late scroll counts for the funnel), s2, s3
-      { step: 'engagement', kind: 'stage', sessions: 3, share: 0.6, drop_off: expect.closeTo(0.4, 12) },
-      { step: 'intent', kind: 'stage', sessions: 3, share: 0.6, drop_off: 0 },
+      // s3 got to engagement; s1, s2 and s4 got to intent, so through engagement too
+      { step: 'engagement', kind: 'stage', sessions: 4, share: 0.8, drop_off: expect.closeTo(0.2, 12) },
+      // s1, s2, s4
+      { step: 'intent', kind: 'stage', sessions: 3, share: 0.6, drop_off: expect.closeTo(0.25, 12) },
       { step: 'macro conversion', kind: 'macro', sessions: 3, share: 0.6, drop_off: 0 },
     ]);
-    expect(report.funnel.weakest).toEqual({ from: 'engagement', to: 'intent', drop_off: 0 });
+    expect(report.funnel.weakest).toEqual({ from: 'engagement', to: 'intent', drop_off: expect.closeTo(0.25, 12) });
   });
 
   test('every output says it is association, not cause, and states the counting rule', () => {
@@ -105,7 +106,7 @@ describe('buildReport on a hand-counted table', () => {
     const text = renderReportText(report);
     expect(text).toMatch(/signal\s+stage\s+sessions with\s+conv\. with\s+conv\. without\s+lift, points \[95 %\]\s+ratio \[95 %\]\s+verdict/);
     expect(text).toContain('web_vitals: not enough data yet');
-    expect(text).toContain('Weakest step: engagement → intent, 0.0 % of sessions lost.');
+    expect(text).toContain('Weakest step: engagement → intent, 25.0 % of sessions lost.');
     expect(text).toContain('* a group had no conversions: 0.5 added to every cell for the ratio');
   });
 });
