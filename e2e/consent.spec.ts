@@ -143,12 +143,8 @@ test('withdrawn (granted, then denied): the browser id, the session and the stor
   expect(collector.delivered()).toEqual([]);
 });
 
-// FIXME(src/core/instance.ts:199 and src/core/session.ts:58): withdrawing analytics_storage removes
-// `microconv:session` and `microconv:id`, but not the `microconv:wait:<queue>` key that
-// src/core/outbox.ts:138 wrote (only with analytics_storage, i.e. storage consent) when the collector
-// answered with Retry-After. After `consent('denied')` that key stays in localStorage: microconv data kept
-// on the device after consent to storage was withdrawn. Expected: no `microconv*` localStorage key remains.
-test.fixme('withdrawn after a Retry-After: no microconv key is left in localStorage', async ({ page, collector }) => {
+// Withdrawing storage consent leaves no microconv data in localStorage, the remembered Retry-After included.
+test('withdrawn after a Retry-After: no microconv key is left in localStorage', async ({ page, collector }) => {
   collector.answer({ status: 503, retryAfter: '120' });
   await load(page, '/v-vendors.html');
   await track(page, 'pricing_viewed');
@@ -160,13 +156,8 @@ test.fixme('withdrawn after a Retry-After: no microconv key is left in localStor
   await expect.poll(async () => (await stored(page)).keys).toEqual([]);
 });
 
-// FIXME(src/core/outbox.ts:270 in `consentChanged`, with `failed()` at :127): consent withdrawn while a
-// batch is in flight drops only `waiting()` events, which leaves out the busy ones. When the in-flight
-// request then fails (a 503 here), `failed()` reports them as `retrying` and keeps them in memory; the
-// round that would retry returns at once (verdict not granted), so they sit in `stats().waiting` for
-// good, never dropped, never counted (and would be sent if consent were granted again). Expected: once the
-// attempt fails, they are dropped and counted as consent_denied, as the waiting ones were.
-test.fixme('withdrawn while a batch is in flight: when that attempt fails, its events are dropped and counted', async ({ page }) => {
+// Events in flight when consent is withdrawn: if that attempt fails, they are dropped and counted, not retried.
+test('withdrawn while a batch is in flight: when that attempt fails, its events are dropped and counted', async ({ page }) => {
   let answer!: () => void;
   const answered = new Promise<void>((resolve) => (answer = resolve));
   let hit!: () => void;

@@ -1,6 +1,6 @@
 import type { Adapter, MicroconvEvent } from '../types';
 import { deliveryError } from '../core/backoff';
-import { VENDOR_WAIT_MS, globals, whenPresent } from './vendor';
+import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 export interface GtagOptions {
   /** A `send_to` target (a GA4 measurement id or group), added to every event. */
@@ -53,16 +53,20 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
  * @example init({ adapters: ['endpoint', 'gtag'], gtag: { send_to: 'G-XXXXXXX' } })
  */
 export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: GtagOptions = {}): Adapter {
-  const find = () => {
-    const { gtag, dataLayer } = globals();
-    return typeof gtag === 'function'
-      ? gtag
-      : dataLayer?.push &&
-          function () {
-            // eslint-disable-next-line prefer-rest-params
-            dataLayer.push(arguments);
-          };
-  };
+  const gtagOrDataLayer = vendorGlobal(
+    () => {
+      const { gtag, dataLayer } = globals();
+      return typeof gtag === 'function'
+        ? gtag
+        : dataLayer?.push &&
+            function () {
+              // eslint-disable-next-line prefer-rest-params
+              dataLayer.push(arguments);
+            };
+    },
+    waitMs,
+    'gtag_missing',
+  );
   return {
     name: 'gtag',
     consent: ['analytics_storage'],
@@ -73,7 +77,7 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: Gt
       const params = ga4Params(event!, note);
       if (send_to) params.send_to = send_to;
       const call = (gtag: (...args: unknown[]) => void) => void gtag('event', name, params);
-      const gtag = whenPresent(find, waitMs, 'gtag_missing');
+      const gtag = gtagOrDataLayer();
       return typeof gtag === 'function' ? call(gtag) : gtag.then(call);
     },
   };

@@ -1,5 +1,5 @@
 import type { Adapter, MicroconvEvent } from '../types';
-import { VENDOR_WAIT_MS, globals, whenPresent } from './vendor';
+import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 /** An event's Meta standard event, by name or by a function of the event (undefined: send it as custom). */
 export type MetaMapping = Record<string, string | ((event: MicroconvEvent) => string | undefined)>;
@@ -29,6 +29,7 @@ export const META_STANDARD_EVENTS: MetaMapping = {
  */
 export function metaAdapter({ events, waitMs = VENDOR_WAIT_MS }: MetaOptions = {}): Adapter {
   const mapping = events === 'standard' ? META_STANDARD_EVENTS : events || {};
+  const pixel = vendorGlobal(() => (typeof globals().fbq === 'function' ? globals().fbq : undefined), waitMs, 'fbq_missing');
   return {
     name: 'meta',
     consent: ['ad_storage', 'ad_user_data', 'ad_personalization'],
@@ -38,7 +39,7 @@ export function metaAdapter({ events, waitMs = VENDOR_WAIT_MS }: MetaOptions = {
       const standard = typeof rule === 'function' ? rule(event!) : rule;
       const call = (fbq: (...args: unknown[]) => void) =>
         void fbq(standard ? 'track' : 'trackCustom', standard || event!.name, { ...event!.params }, { eventID: event!.event_id });
-      const fbq = whenPresent(() => (typeof globals().fbq === 'function' ? globals().fbq : undefined), waitMs, 'fbq_missing');
+      const fbq = pixel();
       return typeof fbq === 'function' ? call(fbq) : fbq.then(call);
     },
   };

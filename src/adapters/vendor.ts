@@ -7,21 +7,26 @@ type Global = Record<string, any>;
 export const globals = () => window as unknown as Global;
 
 /**
- * The vendor's function, now, or once it appears within `waitMs`; past that, a refusal that the outbox
- * counts as a drop (`reason`). A blocked tag (an ad blocker, a failed load) costs the other adapters
- * nothing: each adapter waits in its own queue, and nothing here holds up a navigation.
+ * A vendor's function, waited for once: `wait()` gives it now, or once it appears within `waitMs` of the
+ * first call; after that one wait, a refusal at once, which the outbox counts as a drop (`reason`), until
+ * the function appears. So a blocked tag (an ad blocker, a failed load) holds what it was given for one
+ * bounded wait in all, not one per event, and costs the other adapters nothing: each adapter waits in its
+ * own queue, and nothing here holds up a navigation.
  */
-export function whenPresent<T>(find: () => T | undefined, waitMs: number, reason: string): T | Promise<T> {
-  const found = find();
-  if (found) return found;
-  const since = Date.now();
-  return new Promise((resolve, reject) => {
-    const timer = setInterval(() => {
-      const later = find();
-      if (later || Date.now() - since >= waitMs) {
-        clearInterval(timer);
-        later ? resolve(later) : reject(deliveryError(reason, false));
-      }
-    }, 100);
-  });
+export function vendorGlobal<T>(find: () => T | undefined, waitMs: number, reason: string): () => T | Promise<T> {
+  let deadline = 0;
+  return () => {
+    const found = find();
+    if (found) return found;
+    deadline ||= Date.now() + waitMs;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const later = find();
+        if (later) return resolve(later);
+        if (Date.now() >= deadline) return reject(deliveryError(reason, false));
+        setTimeout(check, 100);
+      };
+      check();
+    });
+  };
 }

@@ -126,8 +126,11 @@ export function createOutbox(options: OutboxOptions) {
   /** Settles or reschedules a failed batch; returns whether it will be retried. */
   const failed = (list: Entry[], error: DeliveryError | undefined): boolean => {
     const reason = error?.reason || describe(error);
+    // Consent withdrawn while these were on their way: they are not tried again.
+    if (verdict === 'denied') return settle(list, 'dropped', 'consent_denied'), false;
     const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry.n >= UNFLAGGED_ATTEMPTS));
     settle(final, 'failed', reason);
+    if (final.length) log('warn', `${adapter.name}: ${final.map((entry) => entry.e.name).join(', ')} not delivered (${reason})`);
     const again = list.filter((entry) => !final.includes(entry));
     if (!again.length) return false;
     for (const entry of again) busy.delete(entry.e.event_id);

@@ -54,12 +54,15 @@ export function createSession(mayStore: () => boolean) {
       if (!id) storage('setItem', ID_KEY, (id = storage('getItem', ID_KEY) || uuid()));
       return id;
     },
-    /** Consent withdrawn: every identifier leaves storage. */
+    /** Consent withdrawn: every identifier, and everything else of microconv's, leaves storage. */
     forget() {
       id = null;
       synced = 0;
-      storage('removeItem', SESSION_KEY);
-      storage('removeItem', ID_KEY);
+      let keys: string[] = [];
+      try {
+        keys = Object.keys(localStorage);
+      } catch {}
+      for (const key of keys) if (key.startsWith('microconv:')) storage('removeItem', key);
     },
   };
 }
