@@ -1,0 +1,82 @@
+// Contract 2: `scroll_depth` once per mark (25, 50, 75, 90, configurable) per page view, as the page is
+// scrolled past it, measured at the page's height as it is then; nothing on a page that cannot scroll.
+// The scrolling is the mouse wheel's. The tracker reads the position once scrolling pauses (150 ms):
+// Playwright's clock makes that pause pass without waiting for it.
+import type { Page } from '@playwright/test';
+import { expect, settle, test } from './support/test';
+import { open, paramsOf, wheel, withOptions } from './support/trackers';
+import type { Collector } from './support/server';
+
+async function openScroll(page: Page, mode: string): Promise<void> {
+  await page.clock.install();
+  await open(page, `/t-scroll.html?mode=${mode}`);
+}
+
+const marks = async (page: Page, collector: Collector): Promise<unknown[]> => {
+  await settle(page, collector);
+  return paramsOf(collector, 'scroll_depth').map((params) => params.percent_scrolled);
+};
+
+test('wheeling down a page sends 25, 50, 75 and 90 once each, as they are passed', async ({ page, collector }) => {
+  await openScroll(page, 'long'); // 4000 px, 720 px in view
+  expect(await wheel(page, 400)).toBe(400); // bottom at 1120: 28 %
+  expect(await marks(page, collector)).toEqual([25]);
+  expect(await wheel(page, 1000)).toBe(1400); // 53 %
+  expect(await marks(page, collector)).toEqual([25, 50]);
+  expect(await wheel(page, 900)).toBe(2300); // 75.5 %
+  expect(await marks(page, collector)).toEqual([25, 50, 75]);
+  expect(await wheel(page, 5000)).toBe(3280); // the end
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
+
+  // Up and down again on the same page view: nothing more.
+  expect(await wheel(page, -5000)).toBe(0);
+  expect(await wheel(page, 5000)).toBe(3280);
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
+  for (const event of collector.delivered().filter((event) => event.name === 'scroll_depth')) expect(event.page.path).toBe('/t-scroll.html');
+});
+
+test('a jump to the end sends every mark it passed', async ({ page, collector }) => {
+  await openScroll(page, 'long');
+  await wheel(page, 5000);
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
+});
+
+test('the marks are an option', async ({ page, collector }) => {
+  await withOptions(page, { trackers: { scroll: { marks: [60, 10] } } });
+  await openScroll(page, 'long');
+  await wheel(page, 400); // 28 %
+  expect(await marks(page, collector)).toEqual([10]);
+  await wheel(page, 5000);
+  expect(await marks(page, collector)).toEqual([10, 60]);
+});
+
+test('a page that grows as it loads more is measured at its new height', async ({ page, collector }) => {
+  await openScroll(page, 'grow');
+  // To the end of the first 2000 px: the feed loads 2000 px more, so the reader is at half of 4000, not at 100 %.
+  expect(await wheel(page, 5000)).toBe(1280);
+  expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBe(4000);
+  expect(await marks(page, collector)).toEqual([25, 50]);
+  // The end of 4000 px: 6000 px now, so two thirds, no new mark.
+  expect(await wheel(page, 5000)).toBe(3280);
+  expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBe(6000);
+  expect(await marks(page, collector)).toEqual([25, 50]);
+  // The end of 6000 px: 8000 px now, 75 %.
+  expect(await wheel(page, 5000)).toBe(5280);
+  expect(await marks(page, collector)).toEqual([25, 50, 75]);
+  // The feed has no more: the end is the end.
+  expect(await wheel(page, 5000)).toBe(7280);
+  expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBe(8000);
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
+});
+
+test('a page that cannot scroll sends nothing', async ({ page, collector }) => {
+  await openScroll(page, 'short');
+  expect(await page.evaluate(() => document.documentElement.scrollHeight <= innerHeight)).toBe(true);
+  await page.mouse.move(640, 360);
+  await page.mouse.wheel(0, 2000);
+  // Browsers also fire scroll on a page that cannot move (a resize, a fragment): the tracker must still
+  // read it as "nothing scrolled", not as "the bottom of the page is in view".
+  await page.evaluate(() => document.dispatchEvent(new Event('scroll')));
+  await page.clock.runFor(1000);
+  expect(await marks(page, collector)).toEqual([]);
+});
