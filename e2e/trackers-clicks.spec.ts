@@ -163,19 +163,10 @@ test('a CTA link that leaves the page is delivered, with the page it was on', as
   const [event] = await waitForCount(collector, 'cta_click');
   expect(event!.params.cta_name).toBe('leave_now');
   expect(event!.page.path).toBe('/t-clicks.html');
-  // That it arrives only once is for the fixme below: this click races its own delivery (see there).
 });
 
-// BUG src/core/outbox.ts:127-146 (failed) with :245-266 (leave), and src/adapters/endpoint.ts:38-41. A click whose
-// keepalive fetch is still in flight when the page is left: Chromium rejects the fetch's promise at
-// pagehide ("TypeError: Failed to fetch") although the request goes on and reaches the collector. The
-// outbox takes that for a network failure (failed(): failures = 1, "retrying"), and leave(), which then
-// runs for visibilitychange, finds the event waiting and, since `durable && failures` stops it sending,
-// releases it in IndexedDB (owner null, line 264). The next page of the site claims it and sends it again: the
-// collector gets the same event_id twice. Seen by chance in the test above (1 run in 4 with batch size
-// 1); the relay makes it certain. It should be delivered once: a batch in flight by keepalive when the
-// page goes should stay claimed (or count as sent), not be released as unsent.
-test.fixme('an event whose request is still in flight when the page is left is not sent again by the next page', async ({ page, collector, server }) => {
+// A keepalive request in flight when the page is left is the browser's to finish: the next page does not send it again.
+test('an event whose request is still in flight when the page is left is not sent again by the next page', async ({ page, collector, server }) => {
   const relay = await startRelay(`${server.origin}/collect`);
   try {
     await withOptions(page, { endpoint: relay.url });

@@ -87,15 +87,8 @@ test('a section taller than the viewport counts once it covers half of the viewp
   expect(await views(page, collector)).toEqual(['story']);
 });
 
-// BUG src/trackers/sections.ts:43 and :26: the IntersectionObserver's thresholds are fixed ratios of the
-// element ([0, 0.05, 0.1, 0.2, 0.3, 0.4, threshold], line 43), and "half of the viewport" is only checked
-// in its callback (line 26), which runs only when one of those ratios is crossed. An element 20000 px tall covers the
-// whole 720 px viewport at a ratio of 0.036: scrolled into gradually, the callback runs once, at the
-// first pixels (ratio crossing 0, not yet half the viewport), and never again, so the section never
-// counts, however long it fills the screen. It should count after 1 s, as the 2000 px #story does:
-// observe per-element thresholds (half the viewport divided by the element's height) or re-check on
-// resize/scroll ends.
-test.fixme('a very tall section (28 screens) scrolled into gradually counts once it fills the viewport', async ({ page, collector }) => {
+// An element far taller than the viewport counts once it covers half the viewport, however gradually it got there.
+test('a very tall section (28 screens) scrolled into gradually counts once it fills the viewport', async ({ page, collector }) => {
   await openPaused(page);
   for (let px = 100; px <= 720; px += 100) await reveal(page, '#article', px);
   expect(await reveal(page, '#article', 1500)).toBe(0.04); // the whole viewport
@@ -103,11 +96,8 @@ test.fixme('a very tall section (28 screens) scrolled into gradually counts once
   expect(await views(page, collector)).toEqual(['article']);
 });
 
-// BUG src/trackers/sections.ts:43 and :26, the same cause in a narrower band: #story (2000 px) scrolled to
-// 250 px in view (callback: ratio crossed 0.1, 250 px < 360 px, not seen) and then on to 380 px (ratio
-// 0.19: no threshold crossed, no callback) covers more than half of the viewport for as long as one
-// likes and never counts. It should count after 1 s.
-test.fixme('a tall section that stops between two observer thresholds with half the viewport covered counts', async ({ page, collector }) => {
+// A tall element that comes to rest with half the viewport covered counts, whatever ratio of its own height that is.
+test('a tall section that stops between two observer thresholds with half the viewport covered counts', async ({ page, collector }) => {
   await openPaused(page);
   expect(await reveal(page, '#story', 250)).toBe(0.13);
   expect(await reveal(page, '#story', 380)).toBe(0.19); // 380 of 720 px: more than half the viewport

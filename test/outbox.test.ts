@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, SEND_TIMEOUT_MS, createOutbox, type OutboxOptions } from '../src/core/outbox';
 import { deliveryError } from '../src/core/backoff';
-import { LEASE_MS, type Journal, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, claimRule, type Journal, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -24,10 +24,16 @@ function memoryJournal() {
     release: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored, o: null, l: 0 })),
     remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
     clear: async () => rows.clear(),
-    claim: async (_, owner, now) => {
-      const claimed = [...rows.values()].filter((row) => row.o === owner || !row.o || row.l < now);
-      for (const row of claimed) rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
-      return claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q);
+    claim: async (_, owner, now, gone) => {
+      const claimed: StoredEvent[] = [];
+      const owners = new Set<string>();
+      for (const row of [...rows.values()]) {
+        const rule = claimRule(row, owner, now, gone);
+        if (rule === 'delete') rows.delete(row.e.event_id);
+        else if (rule === 'leave') owners.add(row.o!);
+        else claimed.push(row), rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
+      }
+      return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners };
     },
   };
   return Object.assign(journal, { rows });
@@ -278,6 +284,23 @@ describe('leaving the page', () => {
     const left = [...journal.rows.values()];
     expect(left.map((row) => row.e.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
     expect(left.every((row) => row.o === null)).toBe(true);
+  });
+
+  it("tells the next page, through localStorage, which of a closed page's events to take over and which it sent", async () => {
+    localStorage.clear();
+    const journal = memoryJournal();
+    const closing = setup(() => {}, { journal: () => journal, owner: 'closing', batch: { size: 100, intervalMs: 60_000 } });
+    const events = Array.from({ length: 5 }, () => event({ text: 'x'.repeat(20_000) }));
+    closing.outbox.add(events);
+    await Promise.resolve(); // stored at the end of the task
+    closing.outbox.leave(true);
+    // The page's IndexedDB writes at pagehide may not land: as if none had, every event is still its own.
+    for (const row of journal.rows.values()) row.o = 'closing';
+    const next = setup(() => {}, { journal: () => journal, owner: 'next' });
+    await next.outbox.flush();
+    expect(next.calls.flatMap((call) => call.ids)).toEqual(events.slice(3).map((e) => e.event_id));
+    expect(journal.rows.size).toBe(0);
+    expect(Object.keys(localStorage).filter((key) => key.startsWith('microconv:gone:'))).toEqual([]);
   });
 
   it("keeps a server's Retry-After for the next page of the site", async () => {

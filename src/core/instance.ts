@@ -176,8 +176,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
 
   const stopLifecycle = watchLifecycle(
     // Trackers first (a form abandoned is the last thing a page says), then delivery.
-    () => (run(leaveHooks), each((outbox) => outbox.leave())),
-    () => each((outbox) => outbox.flush()),
+    (unloading) => (run(leaveHooks), each((outbox) => outbox.leave(unloading))),
+    () => each((outbox) => outbox.resume()),
     () => each((outbox) => outbox.flush()),
   );
   // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, and the

@@ -4,9 +4,32 @@ import type { MicroconvEvent } from '../types';
 /**
  * How long a claim on a stored event lasts. It covers a batch in flight (a send times out well before),
  * and it is how long the events of a crashed tab wait before another tab or the next page load takes
- * them over. A page that is hidden or closed normally releases its claims at once.
+ * them over. A page that is closed normally frees its events at once (see `GONE_KEY`).
  */
 export const LEASE_MS = 60_000;
+
+/**
+ * A page that closes tells, from its `pagehide`, what became of its events: those it freed for the next
+ * page, and, by omission, those it sent by beacon or left in flight by keepalive. IndexedDB writes begun
+ * that late do not always land before the page is torn down; a localStorage write does, synchronously.
+ * So each closing instance leaves `GONE_KEY + queue + ' ' + its id` = `[time, ids it freed]`, and a
+ * claim takes those ids over and deletes the instance's other events, which have left already.
+ */
+export const GONE_KEY = 'microconv:gone:';
+
+/** Closed instances of a queue: for each, the ids of the events it freed. */
+export type Gone = Map<string, Set<string>>;
+
+/**
+ * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
+ * instance, or on a lease that has run out), deletes it (a closed instance sent it), or leaves it to the
+ * live instance that holds it.
+ */
+export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Gone): 'take' | 'delete' | 'leave' {
+  const freed = stored.o && gone.get(stored.o);
+  if (freed) return freed.has(stored.e.event_id) ? 'take' : 'delete';
+  return stored.o === owner || !stored.o || stored.l < now ? 'take' : 'leave';
+}
 
 /** A stored event: the event, its owner (an instance id, or null when free) and the end of the lease. */
 export interface StoredEvent {
@@ -26,10 +49,12 @@ export interface StoredEvent {
 export interface Journal {
   put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
-   * Claims, until `now + LEASE_MS`, every event of `queue` that is `owner`'s, free, or held on a lease
-   * that has run out; returns them, oldest first. These, and only these, `owner` may send now.
+   * Claims, until `now + LEASE_MS`, every event of `queue` that is `owner`'s, free, freed by a closed
+   * instance (`gone`), or held on a lease that has run out, and deletes the events closed instances sent;
+   * returns the claimed events, oldest first, and the owners that still hold events. The claimed events,
+   * and only these, `owner` may send now.
    */
-  claim(queue: string, owner: string, now: number): Promise<StoredEvent[]>;
+  claim(queue: string, owner: string, now: number, gone: Gone): Promise<{ claimed: StoredEvent[]; owners: Set<string> }>;
   remove(queue: string, ids: string[]): Promise<void>;
   /** Frees events the caller holds a live lease on, for other tabs and the next page load. */
   release(queue: string, events: StoredEvent[]): Promise<void>;
@@ -59,14 +84,20 @@ export function openJournal(): Journal | undefined {
     // Blind writes (one request each), so they land from a closing page. Only events whose lease is
     // still ours are released, and no other tab can have claimed those.
     release: (queue, events) => write(queue, events, null),
-    claim: (queue, owner, now) =>
+    claim: (queue, owner, now, gone) =>
       store('readwrite', async (s) => {
         const range = IDBKeyRange.bound(queue + ' ', queue + ' \uffff');
-        const claimed = (await promisifyRequest<StoredEvent[]>(s.getAll(range))).filter((item) => item.o === owner || !item.o || item.l < now);
-        for (const item of claimed) s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
+        const claimed: StoredEvent[] = [];
+        const owners = new Set<string>();
+        for (const item of await promisifyRequest<StoredEvent[]>(s.getAll(range))) {
+          const rule = claimRule(item, owner, now, gone);
+          if (rule === 'delete') s.delete(key(queue, item.e.event_id));
+          else if (rule === 'leave') owners.add(item.o!);
+          else claimed.push(item), s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
+        }
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
-        return claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q);
+        return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners };
       }),
     remove: (queue, ids) =>
       store('readwrite', (s) => {

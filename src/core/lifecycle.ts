@@ -6,10 +6,10 @@
  * the page out of the back/forward cache. A page restored from that cache runs no script again, so
  * listeners stay registered once, and `pageshow` only resumes.
  */
-export function watchLifecycle(leave: () => void, resume: () => void, online: () => void): () => void {
+export function watchLifecycle(leave: (unloading: boolean) => void, resume: () => void, online: () => void): () => void {
   const listeners: [EventTarget, string, (event: any) => void][] = [
-    [document, 'visibilitychange', () => (document.visibilityState === 'hidden' ? leave() : resume())],
-    [window, 'pagehide', leave],
+    [document, 'visibilitychange', () => (document.visibilityState === 'hidden' ? leave(false) : resume())],
+    [window, 'pagehide', () => leave(true)],
     [window, 'pageshow', (event: PageTransitionEvent) => event.persisted && resume()],
     [window, 'online', online],
   ];

@@ -1,8 +1,8 @@
 import type { Adapter, ConsentValue, DeliveryError, DeliveryStatus, MicroconvEvent } from '../types';
 import { describe, type Log } from '../lib/safe';
 import { backoffDelay } from './backoff';
-import { LEASE_MS, type Journal, type StoredEvent } from './journal';
-import { storage } from './session';
+import { GONE_KEY, LEASE_MS, type Journal, type StoredEvent } from './journal';
+import { goneInstances, storage } from './session';
 
 /** The most one request may carry: Chromium's budget for sendBeacon and keepalive fetch. */
 export const MAX_REQUEST_BYTES = 65536;
@@ -83,6 +83,8 @@ export function createOutbox(options: OutboxOptions) {
   notBefore = Number(storage('getItem', WAIT_KEY + queue)) || 0;
   let unwritten: Entry[] = [];
   let sequence = 0; // orders events of the same millisecond
+  let unloading = false; // pagehide has fired: the page is going away
+  const sentBefore = new WeakSet<Entry[]>(); // batches whose request left before that
   let scheduled = false;
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
@@ -128,6 +130,10 @@ export function createOutbox(options: OutboxOptions) {
     const reason = error?.reason || describe(error);
     // Consent withdrawn while these were on their way: they are not tried again.
     if (verdict === 'denied') return settle(list, 'dropped', 'consent_denied'), false;
+    // A page that is unloading sees the keepalive requests it had already made fail, though the browser
+    // carries them on to the server: that is what keepalive is for. They count as handed over, as a beacon
+    // does; taking them for unsent would have the next page send them a second time.
+    if (unloading && sentBefore.has(list) && reason === 'network') return settle(list, 'sent'), false;
     const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry.n >= UNFLAGGED_ATTEMPTS));
     settle(final, 'failed', reason);
     if (final.length) log('warn', `${adapter.name}: ${final.map((entry) => entry.e.name).join(', ')} not delivered (${reason})`);
@@ -164,6 +170,7 @@ export function createOutbox(options: OutboxOptions) {
     if (!result || typeof result.then !== 'function') return (failures = 0), settle(list, 'sent'), Promise.resolve(true);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     for (const entry of list) busy.add(entry.e.event_id);
+    if (!unloading) sentBefore.add(list);
     return Promise.race([result, new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' })))])
       .then(
         () => ((failures = 0), settle(list, 'sent'), true),
@@ -188,12 +195,19 @@ export function createOutbox(options: OutboxOptions) {
 
   const round = async () => {
     stopTimer();
-    if (navigator.onLine === false || verdict !== 'granted') return; // 'online' and consent bring us back
+    // Offline, or held for consent: 'online' and consent bring us back. A page that is going away claims
+    // nothing more: what it held was beaconed or freed for the next page by leave().
+    if (navigator.onLine === false || verdict !== 'granted' || unloading) return;
     if (Date.now() < notBefore) return schedule(notBefore - Date.now());
     write();
     const before = new Set(entries.keys());
-    const claimed = await journal((j) => j.claim(queue, owner, Date.now()));
-    if (claimed) {
+    const marks = GONE_KEY + queue + ' ';
+    const result = await journal((j) => j.claim(queue, owner, Date.now(), goneInstances(marks)));
+    if (unloading) return; // the page went while the claim ran
+    if (result) {
+      // Marks of closed instances that hold nothing more are done with.
+      goneInstances(marks, (other) => result.owners.has(other));
+      const claimed = result.claimed;
       // What a closed page left is adopted, and goes first (it is older); ours keep their order; what
       // another tab took is forgotten here. Events in flight are the server's now, and events tracked
       // while the claim ran were not there to claim: both stay.
@@ -241,8 +255,15 @@ export function createOutbox(options: OutboxOptions) {
     /** Sends what is waiting now, backoff or not (a server's Retry-After still holds); resolves when settled. */
     flush: pump,
 
-    /** The page is hidden or left: what can go by beacon goes, the rest is freed for the next page. */
-    leave() {
+    /** The page is visible again, or back from the back/forward cache. */
+    resume: () => ((unloading = false), storage('removeItem', GONE_KEY + queue + ' ' + owner), pump()),
+
+    /**
+     * The page is hidden (`final` false) or left (`pagehide`): what can go by beacon goes, the rest is freed
+     * for the next page.
+     */
+    leave(final?: boolean) {
+      unloading ||= !!final;
       stopTimer();
       if (verdict !== 'granted') return;
       write();
@@ -263,6 +284,8 @@ export function createOutbox(options: OutboxOptions) {
       const rest = ready.filter((entry) => entries.has(entry.e.event_id) && !busy.has(entry.e.event_id));
       if (rest.length) void journal((j) => j.release(queue, stored(rest)));
       for (const entry of rest) entry.l = 0;
+      // What the next page should take over, said where it lands for sure (see GONE_KEY).
+      if (final && durable) storage('setItem', GONE_KEY + queue + ' ' + owner, JSON.stringify([now, idsOf(rest)]));
     },
 
     /** Consent changed: denied drops what waits (withdrawn means not sent); granted sends what was held. */

@@ -7,45 +7,54 @@ export interface SectionOptions {
   dwellMs?: number;
 }
 
-
 /**
  * `section_view` for `data-mc-section` elements, once per name per page view, when enough of the
- * element has been visible for long enough: IntersectionObserver, no scroll listener, no layout reads.
+ * element has been visible for long enough: IntersectionObservers, no scroll listener, no layout reads.
+ * One observer says when an element's share of itself crosses the threshold. An element taller than the
+ * viewport is seen when it covers that share of the viewport instead, which is a share of its own height
+ * that only its height tells: such an element gets an observer of its own, at that share.
  */
 export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, onPage }, { threshold = 0.5, dwellMs = 1000 }) => {
   const sections = new Set<Element>();
   const timers = new Map<Element, ReturnType<typeof setTimeout>>();
+  const tall = new Map<Element, IntersectionObserver>();
   let viewed = new Set<string>();
   const stop = (element: Element) => (clearTimeout(timers.get(element)), timers.delete(element));
+  const forget = (element: Element) => (tall.get(element)?.disconnect(), tall.delete(element));
 
-  const observer = new IntersectionObserver(
-    (entries) => {
-      for (const { target, isIntersecting, intersectionRatio, intersectionRect, rootBounds } of entries) {
-        const name = target.getAttribute('data-mc-section')!;
-        // Half of the element, or, for one taller than the viewport, half of the viewport.
-        const seen = isIntersecting && (intersectionRatio >= threshold || intersectionRect.height >= threshold * (rootBounds?.height || innerHeight));
-        if (!seen || document.hidden) stop(target);
-        else if (!timers.has(target) && !viewed.has(name)) {
-          timers.set(
-            target,
-            setTimeout(() => {
-              timers.delete(target);
-              // Seen: nothing more to watch on this page view.
-              observer.unobserve(target);
-              if (!viewed.has(name)) viewed.add(name), emit('section_view', { section_name: name });
-            }, dwellMs),
-          );
-        }
+  const seen: IntersectionObserverCallback = (entries) => {
+    for (const { target, isIntersecting, intersectionRatio, intersectionRect, boundingClientRect, rootBounds } of entries) {
+      const name = target.getAttribute('data-mc-section')!;
+      const viewport = rootBounds?.height || innerHeight;
+      const height = boundingClientRect.height;
+      if (height > viewport && !tall.has(target)) {
+        const own = new IntersectionObserver(seen, { threshold: [0, (threshold * viewport) / height] });
+        tall.set(target, own);
+        own.observe(target);
       }
-    },
-    // The threshold itself, and small ratios for elements taller than the viewport, whose visible share
-    // of their own height stays small; few thresholds, few callbacks while scrolling.
-    { threshold: [0, 0.05, 0.1, 0.2, 0.3, 0.4, threshold] },
-  );
-  // Observing again yields a fresh entry per element: how visibility is re-read after a change of page.
+      // Half of the element, or half of the viewport (a pixel's rounding allowed).
+      if (!isIntersecting || document.hidden || (intersectionRatio < threshold && intersectionRect.height < threshold * viewport - 1)) stop(target);
+      else if (!timers.has(target) && !viewed.has(name)) {
+        timers.set(
+          target,
+          setTimeout(() => {
+            timers.delete(target);
+            // Seen: nothing more to watch on this page view.
+            observer.unobserve(target);
+            forget(target);
+            if (!viewed.has(name)) viewed.add(name), emit('section_view', { section_name: name });
+          }, dwellMs),
+        );
+      }
+    }
+  };
+  const observer = new IntersectionObserver(seen, { threshold: [0, threshold] });
+
+  // Observing again yields a fresh entry per element: how visibility is read anew after a change of page.
   const reobserve = () =>
     sections.forEach((element) => {
       stop(element);
+      forget(element);
       observer.unobserve(element);
       if (element.isConnected) observer.observe(element);
       else sections.delete(element);
@@ -55,5 +64,5 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
   // A hidden page shows nothing: dwell stops, and is read again when it comes back.
   listen('visibilitychange', () => (document.hidden ? timers.forEach((_, element) => stop(element)) : reobserve()));
   onPage(() => ((viewed = new Set()), reobserve()));
-  return () => (observer.disconnect(), timers.forEach((_, element) => stop(element)));
+  return () => (observer.disconnect(), tall.forEach((own) => own.disconnect()), timers.forEach((_, element) => stop(element)));
 };

@@ -71,10 +71,11 @@ export const createVideoTracker =
         video_current_time: Math.round(info.time),
       });
       const now = Date.now();
-      // Forward faster than playback could go (at up to twice the speed, with slack for late updates,
-      // counting at most a second since the last one, which also covers a pause): a seek, even where
-      // the player does not say so.
-      const jumped = moment === 'seek' || info.time - state.last > (2 * Math.min(now - state.at, 1000)) / 1000 + 1.5;
+      // A `<video>` says when it seeks. An embedded player may not: there, forward faster than playback
+      // could go (at up to twice the speed, with slack for late updates, counting at most a second since
+      // the last one, which also covers a pause) is a seek.
+      const jumped =
+        moment === 'seek' || (info.provider !== 'html5' && info.time - state.last > (2 * Math.min(now - state.at, 1000)) / 1000 + 1.5);
       if (moment === 'play' && !state.played) (state.played = true), emit('video_play', params());
       if (jumped || info.time < state.last) state.sought = jumped;
       else if (info.time > state.last && info.duration > 0) {
