@@ -76,19 +76,22 @@ async function traced(cdp, during) {
   const events = parsed.traceEvents || parsed;
   const load = events.find((event) => event.name === 'MarkLoad')?.ts ?? Infinity;
   // Top-level script events of microconv.js; nested ones overlap, so intervals are merged.
-  const spans = events
-    .filter((event) => ['EvaluateScript', 'FunctionCall'].includes(event.name) && event.dur && event.ts < load)
-    .filter((event) => String(event.args?.data?.url || '').endsWith('/microconv.js'))
-    .map((event) => [event.ts, event.ts + event.dur])
-    .sort((a, b) => a[0] - b[0]);
-  let total = 0;
-  let end = -Infinity;
-  for (const [start, stop] of spans) {
-    if (stop <= end) continue;
-    total += stop - Math.max(start, end);
-    end = stop;
-  }
-  return [total / 1000, after];
+  const ours = events.filter((event) => event.dur && event.ts < load && String(event.args?.data?.url || '').endsWith('/microconv.js'));
+  const merged = (names) => {
+    const spans = ours
+      .filter((event) => names.includes(event.name))
+      .map((event) => [event.ts, event.ts + event.dur])
+      .sort((a, b) => a[0] - b[0]);
+    let total = 0;
+    let end = -Infinity;
+    for (const [start, stop] of spans) {
+      if (stop <= end) continue;
+      total += stop - Math.max(start, end);
+      end = stop;
+    }
+    return total / 1000;
+  };
+  return [merged(['EvaluateScript', 'FunctionCall']), after, merged(['EvaluateScript'])];
 }
 
 async function run(variant) {
@@ -96,7 +99,7 @@ async function run(variant) {
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
-  const [load, afterLoad] = await traced(cdp, () => page.goto(`${origin}/${variant}`, { waitUntil: 'load' }));
+  const [load, afterLoad, evaluate] = await traced(cdp, () => page.goto(`${origin}/${variant}`, { waitUntil: 'load' }));
   await settled(page);
   const atLoad = await scriptTime(cdp);
   const settle = atLoad - afterLoad;
@@ -127,7 +130,7 @@ async function run(variant) {
   await frame(page);
   const total = await scriptTime(cdp);
   await context.close();
-  return { load, settle, journey: total - atLoad };
+  return { load, evaluate, settle, journey: total - atLoad };
 }
 
 const median = (values) => {
@@ -154,6 +157,7 @@ const ratio = journeyWith / journeyWithout;
 const fmt = (ms) => ms.toFixed(2).padStart(7) + ' ms';
 console.log(`Chromium ${found.version || found.path}; ${RUNS} runs each; medians of main-thread script time`);
 console.log(`load     microconv's own script before the load event    ${fmt(loadCost)}   budget ${BUDGET_LOAD_MS} ms`);
+console.log(`         of which evaluating microconv.js (parse, compile, start) ${fmt(med('with', 'evaluate'))}`);
 console.log(`settle   load to idle, without microconv                  ${fmt(med('without', 'settle'))}`);
 console.log(`settle   load to idle, with microconv (its deferred start) ${fmt(med('with', 'settle'))}`);
 console.log(`journey  without microconv                                ${fmt(journeyWithout)}`);

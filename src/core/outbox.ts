@@ -79,8 +79,7 @@ export function createOutbox(options: OutboxOptions) {
   let rerun = false;
   let closed = false;
   let verdict = options.consent();
-  // A wait a server asked for (Retry-After), which a page before this one may have been told of.
-  notBefore = Number(storage('getItem', WAIT_KEY + queue)) || 0;
+  let waitRead = false;
   let unwritten: Entry[] = [];
   let sequence = 0; // orders events of the same millisecond
   let unloading = false; // pagehide has fired: the page is going away
@@ -198,6 +197,9 @@ export function createOutbox(options: OutboxOptions) {
     // Offline, or held for consent: 'online' and consent bring us back. A page that is going away claims
     // nothing more: what it held was beaconed or freed for the next page by leave().
     if (navigator.onLine === false || verdict !== 'granted' || unloading) return;
+    // A wait a server asked for (Retry-After), which a page before this one may have been told of. Read
+    // at the first round, not at start: a first localStorage read can block for milliseconds.
+    if (!waitRead && options.journal()) (waitRead = true), (notBefore = Math.max(notBefore, Number(storage('getItem', WAIT_KEY + queue)) || 0));
     if (Date.now() < notBefore) return schedule(notBefore - Date.now());
     write();
     const before = new Set(entries.keys());

@@ -25,7 +25,7 @@ export function youtube(): EmbedProvider {
       // The player ignores `listening` until its API is up: say it again until it answers.
       const hello = () => {
         frame.contentWindow?.postMessage(JSON.stringify({ event: 'listening', id: 1, channel: 'widget' }), new URL(frame.src, location.href).origin);
-        if (++tries > 10) clearInterval(player.timer);
+        if (++tries > 30) clearInterval(player.timer);
       };
       hello();
       timers.add((player.timer = setInterval(hello, 1000)));
