@@ -15,7 +15,9 @@ const minify = () =>
     ecma: 2020,
     compress: { passes: 3, pure_getters: true, unsafe_arrows: true },
     mangle: { properties: { regex: /^_/ } },
-    format: { comments: false },
+    // V8's compile hint: compile every function while the file is parsed off the main thread, instead of
+    // lazily on it as each first runs. Nearly all of them run at load or once the page is idle.
+    format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' },
   });
 
 /** npm: ESM and CJS, readable (the app's bundler minifies), dependencies left as imports. */

@@ -8,6 +8,8 @@ import { named, open, paramsOf, startRelay, trackerEvents, waitForCount, withOpt
 const clicks = (collector: Collector) => trackerEvents(collector, ['cta_click', 'download_click']);
 
 test('a CTA on a link, a button and a role=button element, by mouse and by keyboard', async ({ page, collector }) => {
+  const errors: string[] = [];
+  page.on('console', (message) => message.text().startsWith('[microconv]') && errors.push(message.text()));
   await open(page, '/t-clicks.html');
   const origin = new URL(page.url()).origin;
 
@@ -40,6 +42,8 @@ test('a CTA on a link, a button and a role=button element, by mouse and by keybo
   expect(clicks(collector)).toEqual(Array(6).fill('cta_click'));
   for (const event of named(collector, 'cta_click')) expect(event.page.path).toBe('/t-clicks.html');
   expectDeliveredOnce(collector, named(collector, 'cta_click').map((event) => event.event_id));
+  // A click on something that is neither a CTA nor a link is not an error either.
+  expect(errors).toEqual([]);
 });
 
 test.describe('on a touch screen', () => {

@@ -1,5 +1,5 @@
 import type { Log } from '../lib/safe';
-import { safe } from '../lib/safe';
+import { caught, safe } from '../lib/safe';
 
 /** What a tracker gets from the core. */
 export interface TrackerContext {
@@ -43,9 +43,15 @@ export function createDom(log: Log) {
     idle.push('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number));
   };
 
+  // Runs for every click, scroll, keystroke and media update of the page: no allocation on the way.
   const dispatch = (event: Event) => {
-    const key = (event.currentTarget === window ? 'w:' : 'd:') + event.type;
-    for (const handler of delegated.get(key)!) safe(log, event.type + ' handler', () => handler(event));
+    for (const handler of delegated.get((event.currentTarget === window ? 'w:' : 'd:') + event.type)!) {
+      try {
+        handler(event);
+      } catch (error) {
+        caught(log, event.type + ' handler', error);
+      }
+    }
   };
 
   const visit = (root: Element, late: boolean) => {

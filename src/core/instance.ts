@@ -5,13 +5,13 @@ import { pageContext } from '../lib/context';
 import { redactText, redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
-import { consentProblem, copyParams, nameProblem, show } from '../lib/validate';
+import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
 import { resolveOptions } from './options';
-import { MAX_REQUEST_BYTES, byteSize, createOutbox } from './outbox';
+import { MAX_REQUEST_BYTES, createOutbox, sizeOf } from './outbox';
 import { createSession } from './session';
 
 /** An event must fit in one request, with room to spare. */
@@ -69,7 +69,9 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     document.head.append(script);
   };
   let overlayRequested = false;
-  const owner = uuid();
+  // This instance's name in the shared queue: unique enough across a site's tabs, and cheaper at load
+  // than a first call into the browser's crypto.
+  const owner = Date.now().toString(36) + Math.random().toString(36).slice(2);
   const gpc = globalPrivacyControl();
   let consent = applyConsent(undefined, resolved.consent, gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
@@ -110,7 +112,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   // While a page view ends (an SPA route change), its last events still belong to it.
   let leavingPage: PageContext | undefined;
 
-  const track = (name: string, params?: Params): string => {
+  /** `own`: params from our trackers, flat and of known types, so they skip the deep check and copy. */
+  const track = (name: string, params?: Params, own?: boolean): string => {
     let event: MicroconvEvent;
     try {
       if (destroyed) throw 'track after destroy()';
@@ -125,10 +128,10 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
         session_id: state.id,
         anonymous_id: session.anonymousId(),
         page: leavingPage || currentPage(),
-        params: copyParams(params),
+        params: own ? ownParams(params!) : copyParams(params),
         attribution: state.attribution,
       };
-      const size = byteSize(event);
+      const size = sizeOf(event);
       if (size > MAX_EVENT_BYTES) throw `${size} bytes, over the ${MAX_EVENT_BYTES} an event may have`;
     } catch (error) {
       return fail(`track(${show(name)}): ${describe(error)}`) || '';
@@ -144,7 +147,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   const pageHooks: (() => void)[] = [];
   const run = (hooks: (() => void)[]) => hooks.forEach((hook) => safe(log, 'tracker', hook));
   const context: TrackerContext = {
-    emit: (name, params) => safe(log, name, () => track(name, params as Params)),
+    emit: (name, params) => safe(log, name, () => track(name, params as Params, true)),
     listen: dom.listen,
     watch: dom.watch,
     onLeave: (hook) => leaveHooks.push(hook),
@@ -188,7 +191,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
   const instance: Instance<any> = {
-    track,
+    track: (name: string, params?: Params) => track(name, params),
     consent(update: ConsentUpdate) {
       const problem = consentProblem(update);
       if (problem) return fail(problem);

@@ -56,6 +56,14 @@ export function byteSize(value: unknown): number {
   return bytes;
 }
 
+/** `byteSize` of an event, worked out once however many queues it goes to. */
+const sizes = new WeakMap<MicroconvEvent, number>();
+export const sizeOf = (event: MicroconvEvent): number => {
+  let size = sizes.get(event);
+  if (size === undefined) sizes.set(event, (size = byteSize(event)));
+  return size;
+};
+
 const idsOf = (list: StoredEvent[]) => list.map((item) => item.e.event_id);
 const stored = (list: Entry[]): StoredEvent[] => list.map(({ e, o, l, q }) => ({ e, o, l, q }));
 
@@ -242,7 +250,7 @@ export function createOutbox(options: OutboxOptions) {
     add(events: MicroconvEvent[]) {
       if (verdict === 'denied') return report('dropped', events.map((event) => event.event_id), 'consent_denied');
       const now = Date.now();
-      const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, q: ++sequence, b: byteSize(e), n: 0 }));
+      const added = events.map((e): Entry => ({ e, o: owner, l: now + LEASE_MS, q: ++sequence, b: sizeOf(e), n: 0 }));
       for (const entry of added) entries.set(entry.e.event_id, entry);
       if (options.journal()) unwritten.push(...added), scheduled || ((scheduled = true), queueMicrotask(write));
       report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);

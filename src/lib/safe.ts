@@ -25,8 +25,13 @@ export function safe<T>(log: Log | undefined, what: string, fn: () => T): T | un
   try {
     return fn();
   } catch (error) {
-    try {
-      log?.('error', `${what}: ${describe(error)}`); // a console patched to throw must not escape either
-    } catch {}
+    caught(log, what, error);
   }
+}
+
+/** Logs what the boundary caught; a console patched to throw must not escape either. */
+export function caught(log: Log | undefined, what: string, error: unknown): void {
+  try {
+    log?.('error', `${what}: ${describe(error)}`);
+  } catch {}
 }

@@ -48,6 +48,8 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen }, { ctas = tr
     if (elements.some((element) => element.hasAttribute('data-mc-ignore'))) return;
     const cta = elements.find((element) => element.hasAttribute('data-mc-cta'));
     const link = elements.find((element) => element.matches('a[href],area[href]')) as HTMLAnchorElement | undefined;
+    // Most clicks on a page are on neither: nothing to say, and nothing more to read.
+    if (!cta && !link) return;
     // Enter and Space on a native control already make a click.
     if (event.type === 'keydown' && (!cta || !/^( |Enter)$/.test((event as KeyboardEvent).key) || elements[0]!.matches(NATIVE))) return;
     const href = link?.href || '';
@@ -55,10 +57,11 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen }, { ctas = tr
     const file = files && link && (files.exec(link.pathname) || (link.hasAttribute('download') && /\.(\w+)$/.exec(link.pathname)));
     const external = /^https?:/.test(href) && link!.hostname !== location.hostname;
     const type = scheme || (file ? 'download' : external ? 'outbound' : link ? 'link' : 'button');
-    const common = { link_text: labelOf(cta || link!), link_url: href ? redactUrl(href) : undefined, section_name: sectionOf(elements) };
-    if (ctas && (cta || (scheme && contact) || (external && outbound && !file))) {
-      emit('cta_click', { cta_name: cta?.getAttribute('data-mc-cta') || type, link_type: type, ...common });
-    }
+    const asCta = ctas && (cta || (scheme && contact) || (external && outbound && !file));
+    if (!asCta && !file) return;
+    // Text and URL are read and redacted only for a click that is reported.
+    const common = { link_text: labelOf((cta || link)!), link_url: href ? redactUrl(href) : undefined, section_name: sectionOf(elements) };
+    if (asCta) emit('cta_click', { cta_name: cta?.getAttribute('data-mc-cta') || type, link_type: type, ...common });
     if (file) {
       emit('download_click', {
         file_name: redactText(safeDecode(link!.pathname.split('/').pop()!)),

@@ -58,6 +58,9 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
     // Typing in the same field again tells nothing new: skip it cheaply, keystroke after keystroke.
     if (event.target === lastField) return;
     lastField = event.target;
+    // Most focus is outside any tracked form. A shadow host may hold a form in its shadow root.
+    const target = event.target as Element;
+    if (!target.shadowRoot && !target.closest?.('form[data-mc-form]')) return;
     const elements = elementsOf(event);
     const form = elements.find((element) => element.tagName === 'FORM' && attribute(element, 'data-mc-form'));
     if (!form) return;

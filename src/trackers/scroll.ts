@@ -12,11 +12,15 @@ export interface ScrollOptions {
  * event or per frame; the height only at the first read and when a mark seems reached. A page that
  * cannot scroll is silent.
  */
+/** How long scrolling must pause before the position is read. */
+const PAUSE_MS = 150;
+
 export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { marks = [25, 50, 75, 90] }) => {
   const sorted = [...marks].sort((a, b) => a - b);
   let reached = new Set<number>();
   let height = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | false | undefined;
+  let lastScroll = 0;
   const measure = () => {
     const next = sorted.find((mark) => !reached.has(mark));
     if (next === undefined) return;
@@ -28,11 +32,18 @@ export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { 
     }
   };
   // Only the page's own scrolling: scroll events of inner elements reach this capture listener too.
+  // One timer for a burst of scrolling, not one per event: each scroll only notes its time, and the timer
+  // waits on until the page has been still for 150 ms.
+  const settle = () => {
+    const still = performance.now() - lastScroll;
+    timer = still < PAUSE_MS && setTimeout(settle, PAUSE_MS - still);
+    if (!timer) measure();
+  };
   listen('scroll', (event) => {
     if (event.target !== document) return;
-    clearTimeout(timer);
-    timer = setTimeout(measure, 150);
+    lastScroll = performance.now();
+    timer ||= setTimeout(settle, PAUSE_MS);
   });
   onPage(() => ((reached = new Set()), (height = 0)));
-  return () => clearTimeout(timer);
+  return () => clearTimeout(timer || undefined);
 };

@@ -94,11 +94,17 @@ export const createVideoTracker =
     };
 
     const moments: Record<string, Moment> = { play: 'play', timeupdate: 'time', seeking: 'seek', ended: 'end' };
+    // A video's title and source, worked out once per source: `timeupdate` comes four times a second.
+    const described = new WeakMap<HTMLVideoElement, VideoInfo>();
     const onMedia = (event: Event) => {
       const video = event.target as HTMLVideoElement;
       if (video.tagName !== 'VIDEO') return;
       const url = video.currentSrc || video.src;
-      update(video, moments[event.type]!, { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: video.duration, time: video.currentTime });
+      let info = described.get(video);
+      if (info?.url !== url) described.set(video, (info = { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: 0, time: 0 }));
+      info.duration = video.duration;
+      info.time = video.currentTime;
+      update(video, moments[event.type]!, info);
     };
     for (const type in moments) listen(type, onMedia);
 
