@@ -7,15 +7,20 @@
 //            does what it deferred (trackers, the IndexedDB queue); ScriptDuration, page and all;
 //   journey  the scripted visit: 50 wheel steps down the page, 10 CTA clicks, the form filled and
 //            submitted, 5 s of video; ScriptDuration (Performance.getMetrics), page and all.
-// Prints medians of every run, the journey's ratio with/without, and fails over budget.
-//   node bench/run.mjs [--runs 7]
+// Prints medians of every run, the journey's ratio with/without and its four phases, and fails over
+// budget. `--off cta,video` runs the 'with' page with those trackers off: what each one costs;
+// `--no-adapters` with no destination (events are built, never queued, stored or sent).
+//   node bench/run.mjs [--runs 7] [--off cta,sections,scroll,forms,video,spa] [--no-adapters]
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { chromium } from 'playwright-core';
 import { LAUNCH_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { landingPage } from './landing.mjs';
 
-const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const RUNS = Number(arg('--runs')) || 7;
+const OFF = arg('--off')?.split(',').filter(Boolean) || [];
+const NO_ADAPTERS = process.argv.includes('--no-adapters');
 const BUDGET_RATIO = 1.5;
 const BUDGET_LOAD_MS = 3;
 
@@ -96,6 +101,9 @@ async function traced(cdp, during) {
 
 async function run(variant) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // Trackers turned off through the stub's queue, as a site would: merged with the script tag's attributes.
+  const init = { trackers: Object.fromEntries(OFF.map((name) => [name, false])), ...(NO_ADAPTERS && { adapters: [] }) };
+  if (OFF.length || NO_ADAPTERS) await context.addInitScript(`window.microconv = Object.assign(function () {}, { q: [['init', ${JSON.stringify(init)}]] })`);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -104,12 +112,21 @@ async function run(variant) {
   const atLoad = await scriptTime(cdp);
   const settle = atLoad - afterLoad;
 
+  const phases = {};
+  let mark = atLoad;
+  const phase = async (name) => {
+    const now = await scriptTime(cdp);
+    phases[name] = now - mark;
+    mark = now;
+  };
   await page.mouse.move(640, 400);
   for (let step = 0; step < 50; step++) {
     await page.mouse.wheel(0, 160);
     await frame(page);
   }
+  await phase('wheel');
   for (let i = 0; i < 10; i++) await page.click(`[data-mc-cta="cta_${i}"]`);
+  await phase('clicks');
   await page.fill('input[name=name]', 'Ada Lovelace');
   await page.fill('input[name=email]', 'ada@example.com');
   await page.click('fieldset:not([hidden]) .next');
@@ -117,6 +134,7 @@ async function run(variant) {
   await page.click('fieldset:not([hidden]) .next');
   await page.fill('textarea[name=needs]', 'Fewer late invoices');
   await page.click('button[type=submit]');
+  await phase('form');
   // Five seconds of playback, waited for on the video's own event rather than polled.
   await page.evaluate(
     () =>
@@ -128,9 +146,10 @@ async function run(variant) {
       }),
   );
   await frame(page);
+  await phase('video');
   const total = await scriptTime(cdp);
   await context.close();
-  return { load, evaluate, settle, journey: total - atLoad };
+  return { load, evaluate, settle, journey: total - atLoad, ...phases };
 }
 
 const median = (values) => {
@@ -162,6 +181,9 @@ console.log(`settle   load to idle, without microconv                  ${fmt(med
 console.log(`settle   load to idle, with microconv (its deferred start) ${fmt(med('with', 'settle'))}`);
 console.log(`journey  without microconv                                ${fmt(journeyWithout)}`);
 console.log(`journey  with microconv                                   ${fmt(journeyWith)}   ratio ${ratio.toFixed(2)}, budget ${BUDGET_RATIO}`);
+console.log(`         by phase, without / with:  ${['wheel', 'clicks', 'form', 'video'].map((key) => `${key} ${med('without', key).toFixed(2)} / ${med('with', key).toFixed(2)}`).join(',  ')} ms`);
+if (OFF.length) console.log(`         (with: trackers off: ${OFF.join(', ')})`);
+if (NO_ADAPTERS) console.log('         (with: no adapters)');
 console.log(`(${collected} requests reached the local collector)`);
 if (ratio > BUDGET_RATIO || loadCost > BUDGET_LOAD_MS) {
   console.error('over budget');

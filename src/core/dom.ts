@@ -43,7 +43,7 @@ export function createDom(log: Log) {
     idle.push('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number));
   };
 
-  // Runs for every click, scroll, keystroke and media update of the page: no allocation on the way.
+  // Runs for every click, scroll, keystroke and media update of the page: no closure per handler.
   const dispatch = (event: Event) => {
     for (const handler of delegated.get((event.currentTarget === window ? 'w:' : 'd:') + event.type)!) {
       try {
