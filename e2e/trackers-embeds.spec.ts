@@ -65,6 +65,23 @@ test('the players are on another origin', async ({ page }) => {
   expect(await page.evaluate(() => [...document.querySelectorAll('iframe')].map((iframe) => iframe.contentDocument))).toEqual([null, null, null, null]);
 });
 
+/**
+ * What a 10-second embed played from start to end sends: play, 25, 50, 75 and finish, once each, with the
+ * title the player reported and the frame's own URL. `provider` is also the iframe's id on the page.
+ */
+async function expectWatchedThrough(page: Page, collector: Collector, provider: 'youtube' | 'vimeo', title: string) {
+  expect(story(collector)).toEqual(['video_play', 'milestone 25', 'milestone 50', 'milestone 75', 'video_finish']);
+  const src = await page.evaluate((id) => document.querySelector<HTMLIFrameElement>('#' + id)!.src, provider);
+  const common = { video_title: title, video_url: src, video_provider: provider, video_duration: 10 };
+  expect(paramsOf(collector, 'video_play')).toEqual([{ ...common, video_current_time: 0 }]);
+  expect(paramsOf(collector, 'video_milestone')).toEqual([
+    { ...common, video_percent: 25, video_current_time: 3 },
+    { ...common, video_percent: 50, video_current_time: 5 },
+    { ...common, video_percent: 75, video_current_time: 8 },
+  ]);
+  expect(paramsOf(collector, 'video_finish')).toEqual([{ ...common, video_current_time: 10 }]);
+}
+
 test('YouTube: listening is said again until the player answers, then play, 25, 50, 75 and finish', async ({ page, collector }) => {
   await openPaused(page);
   const frame = await frameOf(page, /\/fake-youtube\/embed\/M7lc1UVf-VE/);
@@ -86,16 +103,7 @@ test('YouTube: listening is said again until the player answers, then play, 25, 
   await drive(page, youtube, 'end');
   await settle(page, collector);
 
-  expect(story(collector)).toEqual(['video_play', 'milestone 25', 'milestone 50', 'milestone 75', 'video_finish']);
-  const src = await page.evaluate(() => document.querySelector<HTMLIFrameElement>('#youtube')!.src);
-  const common = { video_title: 'Fake YouTube title', video_url: src, video_provider: 'youtube', video_duration: 10 };
-  expect(paramsOf(collector, 'video_play')).toEqual([{ ...common, video_current_time: 0 }]);
-  expect(paramsOf(collector, 'video_milestone')).toEqual([
-    { ...common, video_percent: 25, video_current_time: 3 },
-    { ...common, video_percent: 50, video_current_time: 5 },
-    { ...common, video_percent: 75, video_current_time: 8 },
-  ]);
-  expect(paramsOf(collector, 'video_finish')).toEqual([{ ...common, video_current_time: 10 }]);
+  await expectWatchedThrough(page, collector, 'youtube', 'Fake YouTube title');
 
   // The embed without enablejsapi=1 was never spoken to.
   const closed = await frameOf(page, /\/fake-youtube\/embed\/closed-video/);
@@ -133,16 +141,7 @@ test('Vimeo: events asked for, the title from the player, play, 25, 50, 75 and f
   await drive(page, vimeo, 'emit', 'ended', 10);
   await settle(page, collector);
 
-  expect(story(collector)).toEqual(['video_play', 'milestone 25', 'milestone 50', 'milestone 75', 'video_finish']);
-  const src = await page.evaluate(() => document.querySelector<HTMLIFrameElement>('#vimeo')!.src);
-  const common = { video_title: 'Fake Vimeo title', video_url: src, video_provider: 'vimeo', video_duration: 10 };
-  expect(paramsOf(collector, 'video_play')).toEqual([{ ...common, video_current_time: 0 }]);
-  expect(paramsOf(collector, 'video_milestone')).toEqual([
-    { ...common, video_percent: 25, video_current_time: 3 },
-    { ...common, video_percent: 50, video_current_time: 5 },
-    { ...common, video_percent: 75, video_current_time: 8 },
-  ]);
-  expect(paramsOf(collector, 'video_finish')).toEqual([{ ...common, video_current_time: 10 }]);
+  await expectWatchedThrough(page, collector, 'vimeo', 'Fake Vimeo title');
 
   // The embed without api=1 was never spoken to.
   const closed = await frameOf(page, /\/fake-vimeo\/video\/11111111/);
