@@ -3,7 +3,7 @@
  * that need care (intervals, power) live in `stats.ts`; the SQL does the analytical work of turning
  * events into sessions and sessions into 2×2 tables, which is where a warehouse is faster than Node.
  *
- * The same logic for a Google Analytics 4 BigQuery export is in `ga4-report.sql`.
+ * The same counts for a Google Analytics 4 BigQuery export are in `ga4/*.sql`.
  */
 
 /**

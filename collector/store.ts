@@ -3,7 +3,7 @@ import type { MicroconvEvent } from '../src/types';
 /**
  * Where the collector keeps events and where the report gets its numbers. The reference store is
  * DuckDB (`duckdb-store.ts`); a team that wants events in its warehouse implements these four methods
- * (the report's SQL in `sql.ts`, and `ga4-report.sql` for a GA4 export, show the logic to port).
+ * (the report's SQL in `sql.ts`, and `ga4/*.sql` for a GA4 export, show the logic to port).
  *
  * The contract an implementation keeps:
  * - `insert` is idempotent by `event_id`: an event already stored (from an earlier request or earlier
