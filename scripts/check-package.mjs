@@ -15,7 +15,7 @@ import { formatMessage } from 'publint/utils';
 const ALLOWED = /^(package\.json|README\.md|LICENSE|(debug|vitals)\/package\.json|dist\/[a-z-]+\.(mjs|cjs|js|d\.ts|d\.cts))$/;
 /** What must ship even though package.json does not point at it (publint checks the files it points at). */
 const REQUIRED = ['LICENSE', 'README.md', 'dist/microconv.js', 'dist/microconv-debug.js', 'dist/microconv-vitals.js'];
-/** The README lists the tarball's files between these two markers, one `path` per table row. */
+/** The README lists the tarball's files in a table between these two markers. */
 const README_LIST = /<!-- package-contents -->([\s\S]*?)<!-- \/package-contents -->/;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -45,7 +45,9 @@ function checkContents(paths) {
   for (const path of REQUIRED) if (!paths.includes(path)) problems.push(`contents: ${path} is missing`);
   const list = readFileSync(join(root, 'README.md'), 'utf8').match(README_LIST);
   if (!list) return problems.push('README: no <!-- package-contents --> list');
-  const listed = [...list[1].matchAll(/^\|\s*`([^`]+)`/gm)].map((match) => match[1]);
+  // Every `path` in a row's first cell (a row may name several files).
+  const firstCells = [...list[1].matchAll(/^\|([^|]*)\|/gm)].map((match) => match[1]);
+  const listed = firstCells.flatMap((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]));
   for (const path of paths) if (!listed.includes(path)) problems.push(`README: ${path} ships but is not listed`);
   for (const path of listed) if (!paths.includes(path)) problems.push(`README: ${path} is listed but does not ship`);
 }
