@@ -20,14 +20,17 @@ const minify = () =>
     format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' },
   });
 
-/** npm: ESM and CJS, readable (the app's bundler minifies), dependencies left as imports. */
+/**
+ * npm: ESM and CJS, readable (the app's bundler minifies), dependencies left as imports. No source maps
+ * here or for the script tag: see the README's "What the npm package contains".
+ */
 const npm = (input: string, name: string): RollupOptions => ({
   input,
   external: ['idb-keyval', 'web-vitals'],
   plugins: [ts()],
   output: [
-    { file: `dist/${name}.mjs`, format: 'es', sourcemap: true },
-    { file: `dist/${name}.cjs`, format: 'cjs', sourcemap: true, exports: 'named' },
+    { file: `dist/${name}.mjs`, format: 'es' },
+    { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named' },
   ],
 });
 
@@ -45,7 +48,7 @@ const types = (input: string, name: string): RollupOptions => ({
 const browser = (input: string, file: string): RollupOptions => ({
   input,
   plugins: [nodeResolve({ browser: true }), ts()],
-  output: { file: `dist/${file}`, format: 'iife', plugins: [minify()], sourcemap: true },
+  output: { file: `dist/${file}`, format: 'iife', plugins: [minify()] },
 });
 
 /**
