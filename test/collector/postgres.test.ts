@@ -195,7 +195,7 @@ describePostgres('the PostgreSQL store', () => {
     };
     await down(true);
     // The pool's idle connection was cut: reported, not thrown (an unhandled 'error' would end the process).
-    await vi.waitFor(() => expect(idleErrors.length).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(idleErrors.length).toBeGreaterThan(0), { timeout: 10_000 });
     await expect(store.insert([event()], 0)).rejects.toThrow(/not currently accepting connections/);
     const running = await startCollector({ port: 0, store, onError: () => {} });
     try {
