@@ -193,35 +193,12 @@ export async function openPostgresStore(connection: string | PoolConfig, options
 
   const query = async <Row extends QueryResultRow>(sql: string, values?: unknown[]) => (await pool.query<Row>(sql, values)).rows;
 
-  /**
-   * Group commit, as in the DuckDB store: the inserts that arrive while a write runs go out together
-   * in the next one (one statement, one commit), and each request learns how many of its own events
-   * were new. If a group fails, each request is tried on its own, so one payload the database refuses
-   * never fails the others with it. Other processes write at the same time; the database orders them.
-   */
-  const pending: PendingInsert[] = [];
-  let writing: Promise<void> = Promise.resolve();
-  const write = async (group: PendingInsert[]) => {
+  const writes = groupCommit(async (group) => {
     const rows = firstOfEachId(group);
     const values = COLUMNS.map((column) => rows.map(({ event, receivedAt }) => column.value(event, receivedAt)));
     const inserted = await query<{ event_id: string }>(INSERT_EVENTS, values);
-    const fresh = new Set(inserted.map((row) => row.event_id));
-    for (const { events, resolve } of group) {
-      let count = 0;
-      // The same id twice (a replay racing its original) is new for the first asker only.
-      for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
-      resolve(count);
-    }
-  };
-  const writePending = async () => {
-    const group = pending.splice(0);
-    try {
-      await write(group);
-    } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
-      for (const one of group) await write([one]).catch(one.reject);
-    }
-  };
+    return new Set(inserted.map((row) => row.event_id));
+  });
 
   let closed: Promise<void> | undefined;
   return {
@@ -230,10 +207,7 @@ export async function openPostgresStore(connection: string | PoolConfig, options
     insert(events: readonly MicroconvEvent[], receivedAt: number) {
       if (events.length === 0) return Promise.resolve(0);
       if (closed) return Promise.reject(new Error('the PostgreSQL store is closed'));
-      return new Promise<number>((resolve, reject) => {
-        pending.push({ events, receivedAt, resolve, reject });
-        if (pending.length === 1) writing = writing.then(writePending);
-      });
+      return writes.add(events, receivedAt);
     },
 
     async signalCounts({ macro, signals }: SignalQuery): Promise<SignalCounts[]> {
@@ -260,7 +234,7 @@ export async function openPostgresStore(connection: string | PoolConfig, options
 
     close() {
       // Writes already asked for finish first.
-      closed ??= writing.then(() => pool.end());
+      closed ??= writes.drained().then(() => pool.end());
       return closed;
     },
   };
@@ -292,6 +266,46 @@ async function prepareTable(pool: Pool): Promise<void> {
   } finally {
     client.release();
   }
+}
+
+/**
+ * Group commit, as in the DuckDB store: the inserts that arrive while a write runs go out together in
+ * the next one (one statement, one commit), and each learns how many of its own events were new
+ * (`insertRows` resolves to the ids that were). If a group fails, each insert is tried on its own, so
+ * one payload the database refuses never fails the others with it. Other processes write at the same
+ * time; the database orders them.
+ */
+function groupCommit(insertRows: (group: readonly PendingInsert[]) => Promise<Set<string>>) {
+  const pending: PendingInsert[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const write = async (group: PendingInsert[]) => {
+    const fresh = await insertRows(group);
+    for (const { events, resolve } of group) {
+      let count = 0;
+      // The same id twice (a replay racing its original) is new for the first asker only.
+      for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
+      resolve(count);
+    }
+  };
+  const writePending = async () => {
+    const group = pending.splice(0);
+    try {
+      await write(group);
+    } catch (error) {
+      if (group.length === 1) return group[0]!.reject(error);
+      for (const one of group) await write([one]).catch(one.reject);
+    }
+  };
+  return {
+    add(events: readonly MicroconvEvent[], receivedAt: number): Promise<number> {
+      return new Promise((resolve, reject) => {
+        pending.push({ events, receivedAt, resolve, reject });
+        if (pending.length === 1) writing = writing.then(writePending);
+      });
+    },
+    /** Resolves once every write asked for so far is done. */
+    drained: () => writing,
+  };
 }
 
 interface PendingInsert {
