@@ -7,6 +7,8 @@ export type { Collector, CollectorOptions, RunningCollector } from './http';
 export type { EventStore, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
 export { openDuckDBStore, DEFAULT_DATABASE } from './duckdb-store';
 export type { DuckDBStore } from './duckdb-store';
+export { openPostgresStore } from './postgres-store';
+export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
 export { validatePayload } from './validate';
 export { checkPlan, loadPlan, PlanError } from './plan';
 export type { ReportPlan } from './plan';

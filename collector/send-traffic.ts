@@ -2,8 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_MODEL, generateTraffic, type TrafficModel, type TrafficOptions } from './simulate';
 
 export interface SendOptions extends TrafficOptions {
-  /** The collect URL, such as `http://127.0.0.1:8787/collect`. */
-  url: string;
+  /**
+   * The collect URL, such as `http://127.0.0.1:8787/collect`; or several (collectors sharing one
+   * store), taken in turn request by request, as a round-robin load balancer would: a retry or a
+   * replay may well reach another collector than the first try did.
+   */
+  url: string | readonly string[];
   model?: TrafficModel;
   /** Sessions sending at the same time. Default 8. */
   concurrency?: number;
@@ -19,6 +23,8 @@ export interface SendResult {
   sessions: number;
   events: number;
   requests: number;
+  /** Requests sent to each URL. */
+  requestsByUrl: Record<string, number>;
   /** Batches sent a second time on purpose (the collector must store them once). */
   replays: number;
   /** Requests answered 429 and retried after `Retry-After`. */
@@ -41,18 +47,21 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   // order the parallel sessions finish in, and the traffic itself is the same with replays on or off.
   const replayRate = options.replayRate ?? 0.02;
   const replayed = (eventId: string) => parseInt(eventId.slice(0, 8), 16) / 0x1_0000_0000 < replayRate;
-  const result: SendResult = { sessions: 0, events: 0, requests: 0, replays: 0, rateLimited: 0, failed: 0, problems: [] };
+  const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
+  if (urls.length === 0) throw new TypeError('sendTraffic: no collect URL');
+  const result: SendResult = { sessions: 0, events: 0, requests: 0, requestsByUrl: Object.fromEntries(urls.map((url) => [url, 0])), replays: 0, rateLimited: 0, failed: 0, problems: [] };
   const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
   if (options.origin) headers.Origin = options.origin;
 
   async function post(body: string): Promise<boolean> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      result.requests++;
+      const url = urls[result.requests++ % urls.length]!;
+      result.requestsByUrl[url]!++;
       let status = 0;
       let wait = 500 * 2 ** (attempt - 1);
       let answer = '';
       try {
-        const response = await fetch(options.url, { method: 'POST', headers, body });
+        const response = await fetch(url, { method: 'POST', headers, body });
         status = response.status;
         answer = await response.text();
         if (response.ok) return true;

@@ -1,15 +1,15 @@
-import { numberOption, parse, resolvePlan, run, UsageError } from '../cli';
-import { DEFAULT_DATABASE } from '../duckdb-store';
+import { chooseStore, describeStore, numberOption, openChosenStore, parse, resolvePlan, run, STORE_OPTIONS, STORE_USAGE, UsageError } from '../cli';
 import { startCollector } from '../http';
 import { DEFAULT_RATE_LIMIT } from '../rate-limit';
 
 const USAGE = `npm run collector -- [options]
 
-The reference collector: POST /collect stores events (DuckDB), GET /report and /report.json show the report.
+The reference collector: POST /collect stores events (DuckDB, or PostgreSQL for several collectors
+behind a load balancer), GET /report and /report.json show the report.
 
   --port N           port to listen on (default 8787)
   --host HOST        address to bind (default 127.0.0.1)
-  --db PATH          DuckDB file (default ${DEFAULT_DATABASE}); :memory: for a throwaway one
+${STORE_USAGE}
   --origin ORIGIN    allow browsers on this origin (https://www.example.com) to send events; repeatable
   --plan FILE        measurement plan JSON for the report (default demo/plan.json if present)
   --burst N          rate limit: requests a client may send at once (default ${DEFAULT_RATE_LIMIT.capacity})
@@ -24,7 +24,7 @@ run(async () => {
   const args = parse(process.argv.slice(2), {
     port: { type: 'string' },
     host: { type: 'string' },
-    db: { type: 'string' },
+    ...STORE_OPTIONS,
     origin: { type: 'string', multiple: true },
     plan: { type: 'string' },
     burst: { type: 'string' },
@@ -40,11 +40,12 @@ run(async () => {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--origin: expected scheme://host[:port] with no path, got "${origin}"`);
   }
   const plan = await resolvePlan(args.plan, log);
-  const database = args.db ?? DEFAULT_DATABASE;
+  const port = numberOption(args.port, 'port', 8787, 0, 65535);
+  const choice = chooseStore(args);
   const running = await startCollector({
-    port: numberOption(args.port, 'port', 8787, 0, 65535),
+    port,
     host: args.host ?? '127.0.0.1',
-    database,
+    store: openChosenStore(choice),
     allowedOrigins: args.origin ?? [],
     plan,
     trustProxy: args['trust-proxy'] ?? false,
@@ -57,7 +58,7 @@ run(async () => {
         },
   });
   log(`microconv collector on ${running.url}`);
-  log(`  POST ${running.url}/collect   (database: ${database})`);
+  log(`  POST ${running.url}/collect   (${describeStore(choice)})`);
   log(`  GET  ${running.url}/report    ${running.url}/report.json`);
   const stop = () => {
     log('stopping');

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { parse, resolvePlan, run, UsageError } from '../cli';
-import { DEFAULT_DATABASE, openDuckDBStore } from '../duckdb-store';
+import { chooseStore, openChosenStore, parse, resolvePlan, run, STORE_OPTIONS, STORE_USAGE, UsageError } from '../cli';
 import { renderReportHtml } from '../render-html';
 import { renderReportText } from '../render-text';
 import { buildReport, type Report } from '../report';
@@ -10,18 +9,19 @@ const USAGE = `npm run report -- [options]
 
 Does each micro-conversion predict the macro conversion? Association, not cause.
 
-  --db PATH       DuckDB file the collector writes (default ${DEFAULT_DATABASE})
-  --plan FILE     measurement plan JSON (default demo/plan.json if present)
-  --url URL       read a running collector's report instead (http://127.0.0.1:8787);
-                  the database file is locked while the collector runs
-  --json          print JSON instead of a table
-  --html FILE     also write the HTML page to FILE
-  --help          this text
+${STORE_USAGE}
+                     (PostgreSQL can be read while collectors write to it)
+  --plan FILE        measurement plan JSON (default demo/plan.json if present)
+  --url URL          read a running collector's report instead (http://127.0.0.1:8787);
+                     a DuckDB file is locked while its collector runs
+  --json             print JSON instead of a table
+  --html FILE        also write the HTML page to FILE
+  --help             this text
 `;
 
 run(async () => {
   const args = parse(process.argv.slice(2), {
-    db: { type: 'string' },
+    ...STORE_OPTIONS,
     plan: { type: 'string' },
     url: { type: 'string' },
     json: { type: 'boolean' },
@@ -33,15 +33,17 @@ run(async () => {
 
   let report: Report;
   if (args.url) {
-    if (args.db || args.plan) throw new UsageError('--url reads the running collector\'s report (with its own plan); leave out --db and --plan');
+    if (args.db || args.postgres || args.store || args.plan) {
+      throw new UsageError('--url reads the running collector\'s report (with its own store and plan); leave out --store, --db, --postgres and --plan');
+    }
     report = await fetchReport(args.url);
   } else {
-    const database = args.db ?? DEFAULT_DATABASE;
-    if (database !== ':memory:' && !existsSync(database)) {
-      throw new UsageError(`no database at ${database}: run the collector (npm run collector) or the simulator (npm run simulate -- --in-process) first, or pass --db`);
+    const choice = chooseStore(args);
+    if (choice.kind === 'duckdb' && choice.path !== ':memory:' && !existsSync(choice.path)) {
+      throw new UsageError(`no database at ${choice.path}: run the collector (npm run collector) or the simulator (npm run simulate -- --in-process) first, or pass --db`);
     }
     const plan = await resolvePlan(args.plan, log);
-    const store = await openDuckDBStore(database);
+    const store = await openChosenStore(choice);
     try {
       report = await buildReport(store, plan);
     } finally {

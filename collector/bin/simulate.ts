@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { numberOption, parse, run, UsageError } from '../cli';
-import { DEFAULT_DATABASE } from '../duckdb-store';
+import { chooseStore, describeStore, numberOption, openChosenStore, parse, run, STORE_OPTIONS, STORE_USAGE, UsageError } from '../cli';
 import { formatPoints, formatRate } from '../format';
 import { startCollector, type RunningCollector } from '../http';
 import { checkPlan } from '../plan';
@@ -16,9 +15,10 @@ const USAGE = `npm run simulate -- [options]
 Sends seeded synthetic sessions to a collector, as browsers running the SDK would. The true effect of
 every micro-conversion is known (printed at the end), so the report can be checked against it.
 
-  --url URL          collect URL (default ${DEFAULT_URL}, the collector of npm run collector)
-  --in-process       start a collector in this process instead (no rate limit), on --db
-  --db PATH          database for --in-process (default ${DEFAULT_DATABASE}); :memory: to discard
+  --url URL          collect URL (default ${DEFAULT_URL}, the collector of npm run collector);
+                     repeat it for several collectors sharing a store: requests take them in turn
+  --in-process       start a collector in this process instead (no rate limit), on the store below
+${STORE_USAGE}
   --sessions N       sessions to send (default 3000)
   --seed N           seed (default 1); the same seed sends the same events, which the collector deduplicates
   --start DATE       ISO date of the first session, or "now" for the last --days (default ${new Date(DEFAULT_START).toISOString().slice(0, 10)})
@@ -32,9 +32,9 @@ every micro-conversion is known (printed at the end), so the report can be check
 
 run(async () => {
   const args = parse(process.argv.slice(2), {
-    url: { type: 'string' },
+    url: { type: 'string', multiple: true },
     'in-process': { type: 'boolean' },
-    db: { type: 'string' },
+    ...STORE_OPTIONS,
     sessions: { type: 'string' },
     seed: { type: 'string' },
     start: { type: 'string' },
@@ -48,7 +48,9 @@ run(async () => {
   if (args.help) return void process.stdout.write(USAGE);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (args['in-process'] && args.url) throw new UsageError('--in-process starts its own collector; leave out --url');
-  if (args.db && !args['in-process']) throw new UsageError('--db is for --in-process; a running collector has its own database');
+  if ((args.db || args.postgres || args.store) && !args['in-process']) {
+    throw new UsageError('--store, --db and --postgres are for --in-process; a running collector has its own store');
+  }
 
   const sessions = numberOption(args.sessions, 'sessions', 3000, 1, 10_000_000);
   const seed = numberOption(args.seed, 'seed', 1, 0, 2 ** 32 - 1);
@@ -61,11 +63,13 @@ run(async () => {
     start = Date.parse(args.start);
     if (Number.isNaN(start)) throw new UsageError(`--start: expected an ISO date or "now", got "${args.start}"`);
   }
-  let url = args.url ?? DEFAULT_URL;
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(`--url: not a URL: "${url}"`);
+  let urls = args.url ?? [DEFAULT_URL];
+  for (const url of urls) {
+    try {
+      new URL(url);
+    } catch {
+      throw new UsageError(`--url: not a URL: "${url}"`);
+    }
   }
 
   const plan = modelPlan(DEMO_MODEL);
@@ -76,17 +80,18 @@ run(async () => {
 
   let running: RunningCollector | undefined;
   if (args['in-process']) {
-    running = await startCollector({ port: 0, database: args.db ?? DEFAULT_DATABASE, rateLimit: false, plan });
-    url = `${running.url}/collect`;
-    log(`in-process collector on ${running.url} (database ${args.db ?? DEFAULT_DATABASE})`);
+    const choice = chooseStore(args);
+    running = await startCollector({ port: 0, store: openChosenStore(choice), rateLimit: false, plan });
+    urls = [`${running.url}/collect`];
+    log(`in-process collector on ${running.url} (${describeStore(choice)})`);
   }
 
-  log(`sending ${sessions} sessions (seed ${seed}) to ${url}`);
+  log(`sending ${sessions} sessions (seed ${seed}) to ${urls.join(' and ')}`);
   const began = Date.now();
   let lastLine = 0;
   try {
     const result = await sendTraffic({
-      url,
+      url: urls,
       seed,
       sessions,
       start,
@@ -105,6 +110,7 @@ run(async () => {
       `done in ${((Date.now() - began) / 1000).toFixed(1)} s: ${result.events} events in ${result.requests} requests, ` +
         `${result.replays} batches replayed, ${result.rateLimited} rate-limited answers, ${result.failed} batches failed`,
     );
+    if (urls.length > 1) log(`  requests by collector: ${Object.entries(result.requestsByUrl).map(([url, count]) => `${url} ${count}`).join(', ')}`);
     for (const problem of result.problems) log(`  ${problem}`);
 
     const truth = exactTruth(DEMO_MODEL);
