@@ -202,3 +202,100 @@ test('leaving with more than 64 KiB queued: the next page load sends what could 
   await settle(page, collector);
   expectDeliveredOnce(collector, ids);
 });
+
+// Issue 10, defect 1: an event that a collector can never store (here it answers 503 to any request carrying it,
+// as the collector once did for a lone surrogate) used to be retried for ever, with every later event behind it.
+test('an event the collector never takes is dropped after its budget, counted, while every other event keeps arriving', async ({ page, collector }) => {
+  collector.respond((events) => (events.some((event) => event.name === 'poison') ? 503 : undefined));
+  await load(page, '/track.html');
+  const poison = await track(page, 'poison');
+  const ids = [await track(page, 'beside_poison')]; // in the poison's first batch
+  await flush(page);
+  // The visitor goes on; each event arrives within seconds while the poison is retried, until it is dropped.
+  for (let i = 0; !(await page.evaluate(() => window.microconv.stats().dropped.undeliverable)); i++) {
+    expect(i, 'rounds before the poison is dropped').toBeLessThan(30);
+    const id = await track(page, `after_poison_${i}`);
+    ids.push(id);
+    await flush(page);
+    await collector.waitFor(`after_poison_${i}`, () => collector.deliveryCounts().has(id), 5_000);
+  }
+  await settle(page, collector);
+  expect(await page.evaluate(() => window.microconv.stats())).toEqual({ dropped: { undeliverable: 1 }, waiting: { endpoint: 0 } });
+  expect(collector.deliveryCounts().has(poison)).toBe(false);
+  expectDeliveredOnce(collector, ids);
+});
+
+// Issue 10, defect 2 (the SDK's side): the collector stores the valid events of a batch and names the others.
+test('events the collector names as rejected in its 200 are dropped, counted, and not resent; the rest arrive once', async ({ page, collector }) => {
+  collector.respond((events) => ({
+    status: 200,
+    body: { stored: 1, rejected: events.filter((event) => event.name === 'refused_event').map((event) => ({ event_id: event.event_id, problems: ['params.value: not a number'] })) },
+  }));
+  await load(page, '/track.html');
+  const good = await track(page, 'good_event');
+  const bad = await track(page, 'refused_event');
+  await flush(page);
+  await collector.waitForDelivered(['good_event']);
+  await settle(page, collector);
+  expect(collector.requests.filter((request) => request.events.some((event) => event.event_id === bad))).toHaveLength(1);
+  expect(await page.evaluate(() => window.microconv.stats())).toEqual({ dropped: { rejected: 1 }, waiting: { endpoint: 0 } });
+  expectDeliveredOnce(collector, [good]);
+});
+
+// Issue 10, defect 4: the tab hidden (not unloaded) while a send round claims from IndexedDB: the event went by
+// beacon, and the round took it back from what it had read and sent it again by fetch.
+test('an event beaconed as the tab is hidden is not sent again by the round that was running', async ({ page, collector }) => {
+  await load(page, '/track.html');
+  const id = await page.evaluate(async () => {
+    const id = window.microconv.track('hidden_once');
+    const round = window.microconv.flush(); // its claim on IndexedDB runs from here on
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await round;
+    return id;
+  });
+  await collector.waitForDelivered(['hidden_once']);
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await settle(page, collector);
+  const carriers = collector.requests.filter((request) => request.events.some((event) => event.event_id === id));
+  expect(carriers.map((request) => request.fetchMode)).toEqual(['no-cors']); // the beacon, and nothing after it
+});
+
+// Issue 10, defect 6: Prototype.js (1.6) gives arrays, strings and dates a toJSON that returns JSON text, so a
+// plain JSON.stringify made every batch's `events` a string: every batch refused, nothing in the console.
+test('a page with Prototype.js-style toJSON on its prototypes still delivers its events intact', async ({ page, collector }) => {
+  await page.addInitScript(() => {
+    const define = (proto: object, toJSON: (this: never) => string) => Object.defineProperty(proto, 'toJSON', { value: toJSON, configurable: true, writable: true });
+    define(Array.prototype, function (this: unknown[]) {
+      return '[' + this.map((item) => JSON.stringify(item)).join(', ') + ']';
+    });
+    define(String.prototype, function (this: string) {
+      return JSON.stringify(String(this));
+    });
+    define(Date.prototype, function (this: Date) {
+      return '"' + this.toISOString() + '"';
+    });
+  });
+  await load(page, '/track.html');
+  const id = await track(page, 'with_list', { items: ['a', 'b'], nested: { list: [1, 2] } });
+  await flush(page);
+  const [event] = await collector.waitForDelivered(['with_list']);
+  expect(event!.event_id).toBe(id);
+  expect(event!.params).toEqual({ items: ['a', 'b'], nested: { list: [1, 2] } });
+  await settle(page, collector);
+  expectDeliveredOnce(collector, [id]);
+});
+
+test('when every delivery fails, the console says so once, not once per batch', async ({ page, collector }) => {
+  collector.respond(() => 400);
+  const errors: string[] = [];
+  page.on('console', (message) => void (message.type() === 'error' && message.text().startsWith('[microconv]') && errors.push(message.text())));
+  await load(page, '/track.html');
+  for (let i = 0; i < 6; i++) await track(page, `refused_${i}`), await flush(page);
+  expect(collector.requests.map((request) => request.status)).toEqual(Array(6).fill(400));
+  await flush(page); // the console messages of the page before this call have all arrived
+  expect(errors).toEqual([expect.stringMatching(/^\[microconv\] endpoint: every delivery has failed so far \(http_400\)/)]);
+});

@@ -4,7 +4,7 @@
 // nothing of it may remain, and interacting with the page must bring nothing to the collector.
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/test';
-import { open, wheel } from './support/trackers';
+import { open, wheel, withOptions } from './support/trackers';
 
 interface Ledger {
   /** `target type` of each listener microconv added and has not removed. */
@@ -102,6 +102,10 @@ async function installLedger(page: Page): Promise<void> {
 test('after destroy() no listener, observer or timer of microconv remains, and nothing more is sent', async ({ page, collector }) => {
   await page.clock.install(); // first, so that the ledger counts the clock's timers
   await installLedger(page);
+  // A section that is seen stops being observed. Its dwell outlasts the test, so that its observer is still
+  // at work when the ledger is read however slow the machine is (with the default second, the dwell ended
+  // first about one run in twenty).
+  await withOptions(page, { trackers: { sections: { dwellMs: 3_600_000 } } });
   await open(page, '/t-destroy.html');
 
   // Alive: the page works, and the ledger sees microconv's listeners and observers.

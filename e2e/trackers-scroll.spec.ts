@@ -4,7 +4,7 @@
 // Playwright's clock makes that pause pass without waiting for it.
 import type { Page } from '@playwright/test';
 import { expect, settle, test } from './support/test';
-import { open, paramsOf, wheel, withOptions } from './support/trackers';
+import { open, paramsOf, pauseClock, wheel, withOptions } from './support/trackers';
 import type { Collector } from './support/server';
 
 async function openScroll(page: Page, mode: string): Promise<void> {
@@ -79,4 +79,19 @@ test('a page that cannot scroll sends nothing', async ({ page, collector }) => {
   await page.evaluate(() => document.dispatchEvent(new Event('scroll')));
   await page.clock.runFor(1000);
   expect(await marks(page, collector)).toEqual([]);
+});
+
+// Issue 10, defect 5: the tracker reads the position once scrolling pauses; a reader who gets to the end and
+// jumps straight back up before that pause was never counted at 90.
+test('scrolled to the end and straight back to the top before pausing: every mark passed is sent', async ({ page, collector }) => {
+  await openScroll(page, 'long');
+  await pauseClock(page); // from here, the pause after which the tracker reads comes only when the test lets time pass
+  await page.mouse.move(640, 360);
+  await page.mouse.wheel(0, 5000);
+  await page.waitForFunction(() => scrollY + innerHeight >= document.documentElement.scrollHeight - 1);
+  await page.clock.runFor(50); // a few frames at the end: far less than the pause
+  await page.click('#back-to-top');
+  await page.waitForFunction(() => scrollY === 0);
+  await page.clock.runFor(300);
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
 });

@@ -3,6 +3,7 @@ export { endpointAdapter } from './adapters/endpoint';
 export { gtagAdapter, GA4_RESERVED_EVENTS, GA4_RESERVED_PARAMS } from './adapters/gtag';
 export { metaAdapter, META_STANDARD_EVENTS } from './adapters/meta';
 export { dataLayerAdapter } from './adapters/datalayer';
+export { deliveryError, isRetryableStatus, parseRetryAfter } from './core/backoff';
 export type * from './types';
 export type { GtagOptions } from './adapters/gtag';
 export type { MetaOptions, MetaMapping } from './adapters/meta';

@@ -78,12 +78,22 @@ export interface SendContext {
   note(reason: string, detail: string): void;
 }
 
+/** What a destination may answer for a batch it took (contract 4). Fields it does not know are ignored. */
+export interface SendResult {
+  /** The events it refused for good, and why: they are not resent, and count as dropped (`rejected`). The rest were delivered. */
+  rejected?: { event_id: string; problems?: string[] }[];
+}
+
 /**
  * A destination. Any object with a `name` and a `send` is one ("your own" in the contract).
  *
  * `send` may return a promise: it resolves when the events are delivered and rejects when they are
- * not. A rejection with `{ retry: true }` (and optionally `retryAfterMs`) is retried with backoff
- * for as long as the queue has room; any other failure is retried twice, then dropped and counted.
+ * not. A rejection with `{ retry: true }` (and optionally `retryAfterMs`; `deliveryError` makes one) is
+ * retried with backoff, and never costs an event anything while the whole destination is failing; an
+ * event that keeps failing on its own while the destination takes other events is dropped, counted
+ * as `undeliverable`, after a few such attempts. Any other failure is retried twice, then dropped and
+ * counted. It may resolve to a `SendResult` naming events refused for good; resolving to nothing means
+ * every event was delivered.
  *
  * @example
  * const console: Adapter = { name: 'console', send: (events) => events.forEach((e) => console.log(e)) };
@@ -92,7 +102,7 @@ export interface Adapter {
   /** Shown in debug output and delivery reports. */
   name: string;
   /** Delivers a batch. A throw or a rejection never reaches another adapter or the page. */
-  send(events: MicroconvEvent[], context: SendContext): void | Promise<void>;
+  send(events: MicroconvEvent[], context: SendContext): void | SendResult | Promise<void | SendResult>;
   /** The consent purposes this destination needs; none when left out. */
   consent?: Purpose[];
   /**

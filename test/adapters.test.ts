@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dataLayerAdapter } from '../src/adapters/datalayer';
+import { endpointAdapter } from '../src/adapters/endpoint';
 import { GA4_MAX_PARAMS, ga4Params, gtagAdapter } from '../src/adapters/gtag';
 import { META_STANDARD_EVENTS, metaAdapter } from '../src/adapters/meta';
 import { init } from '../src/core/instance';
@@ -104,6 +105,27 @@ describe('datalayer adapter', () => {
     expect(w.dataLayer).toEqual([{ event: 'scroll_depth', event_id: expect.any(String), percent_scrolled: 50 }]);
     dataLayerAdapter({ name: 'customLayer' }).send([event('a')], context());
     expect(w.customLayer).toHaveLength(1);
+  });
+});
+
+describe('endpoint adapter', () => {
+  const answer = (status: number, body?: string) => vi.spyOn(globalThis, 'fetch').mockResolvedValue(new Response(body ?? null, { status }));
+  const send = () => endpointAdapter('https://collector.example/collect').send([event('cta_click')], context());
+
+  it('reads the events a 2xx names as rejected, for the core to count and not resend', async () => {
+    const rejected = [{ event_id: 'e1', problems: ['params.value: not a number'] }];
+    answer(200, JSON.stringify({ stored: 0, rejected, later_field: true }));
+    expect(await send()).toMatchObject({ rejected });
+  });
+
+  it.each([
+    ['204 without a body', 204, undefined],
+    ['200 with other fields', 200, '{"stored":1}'],
+    ['200 with a body that is not JSON', 200, 'ok'],
+  ])('takes %s as everything stored', async (_, status, body) => {
+    answer(status, body);
+    const result = (await send()) as { rejected?: unknown } | undefined;
+    expect(result?.rejected).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, SEND_TIMEOUT_MS, createOutbox, type OutboxOptions } from '../src/core/outbox';
-import { deliveryError } from '../src/core/backoff';
+import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, createOutbox, sizeOf, type OutboxOptions } from '../src/core/outbox';
+import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
 import { LEASE_MS, claimRule, type Journal, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
@@ -24,16 +24,17 @@ function memoryJournal() {
     release: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored, o: null, l: 0 })),
     remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
     clear: async () => rows.clear(),
-    claim: async (_, owner, now, gone) => {
+    claim: async (_, owner, now, gone, live) => {
       const claimed: StoredEvent[] = [];
       const owners = new Set<string>();
+      let until = Infinity;
       for (const row of [...rows.values()]) {
-        const rule = claimRule(row, owner, now, gone);
+        const rule = claimRule(row, owner, now, gone, live);
         if (rule === 'delete') rows.delete(row.e.event_id);
-        else if (rule === 'leave') owners.add(row.o!);
+        else if (rule === 'leave') owners.add(row.o!), (until = Math.min(until, row.l));
         else claimed.push(row), rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
       }
-      return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners };
+      return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners, until };
     },
   };
   return Object.assign(journal, { rows });
@@ -356,6 +357,21 @@ describe('bounds and consent', () => {
     expect(ids('sent')).toHaveLength(3);
   });
 
+  it('drops the oldest events past the byte bound, counted, however few they are', () => {
+    const { outbox, reports } = setup(() => new Promise(() => {}), { batch: { size: 5000, intervalMs: 60_000 } });
+    // 40 events of 30 kB: 1.2 MB, over the 1 MiB bound, and far under the 1,000-event one.
+    const events = Array.from({ length: 40 }, () => event({ text: 'x'.repeat(30_000) }));
+    outbox.add(events);
+    const kept = Math.floor(MAX_QUEUED_BYTES / sizeOf(events[0]!));
+    expect(kept).toBeLessThan(events.length);
+    expect(outbox.size()).toBe(kept);
+    expect(reports.find((r) => r.status === 'dropped')).toEqual({
+      status: 'dropped',
+      ids: events.slice(0, events.length - kept).map((e) => e.event_id),
+      reason: 'queue_full',
+    });
+  });
+
   it('drops held events, counted, when consent is denied', () => {
     let consent: ConsentValue = 'pending';
     const { outbox, calls, reports } = setup(() => {}, { consent: () => consent });
@@ -366,5 +382,196 @@ describe('bounds and consent', () => {
     expect(calls).toHaveLength(0);
     expect(reports.filter((r) => r.reason === 'consent_denied').flatMap((r) => r.ids)).toHaveLength(2);
     expect(outbox.size()).toBe(0);
+  });
+});
+
+describe('an event that can never be delivered (issue 10, defect 1)', () => {
+  /** A destination that fails (503, retryable) every request that carries a poisoned event, and takes the rest. */
+  const poisoned = (delivered: string[]) => (events: MicroconvEvent[]) => {
+    if (events.some((e) => e.params.poison)) return Promise.reject(deliveryError('http_503', true));
+    delivered.push(...events.map((e) => e.event_id));
+    return Promise.resolve();
+  };
+
+  it('is dropped, counted as undeliverable, after its budget, while every other event keeps flowing', async () => {
+    const delivered: string[] = [];
+    const { outbox, reports } = setup(poisoned(delivered));
+    const poison = event({ poison: true });
+    const first = [event(), poison, event()];
+    outbox.add(first); // a full batch: it leaves at once, and fails
+    // The visitor goes on: an event a second, each delivered within seconds of being tracked.
+    const later: MicroconvEvent[] = [];
+    for (let i = 0; i < 60; i++) {
+      const next = event();
+      later.push(next);
+      outbox.add([next]);
+      await vi.advanceTimersByTimeAsync(1000);
+      if (i > 5) expect(delivered).toContain(later[i - 5]!.event_id);
+    }
+    expect(delivered).toEqual(expect.arrayContaining([first[0]!.event_id, first[2]!.event_id, ...later.slice(0, -5).map((e) => e.event_id)]));
+    expect(reports).toContainEqual({ status: 'dropped', ids: [poison.event_id], reason: 'undeliverable' });
+    expect(reports.filter((r) => r.status === 'dropped' || r.status === 'failed').flatMap((r) => r.ids)).toEqual([poison.event_id]);
+    expect(delivered).not.toContain(poison.event_id);
+  });
+
+  it('loses nothing while the whole destination fails, for an hour, and then sends everything', async () => {
+    let down = true;
+    const { outbox, calls, reports, ids } = setup(() => (down ? Promise.reject(deliveryError('http_503', true)) : Promise.resolve()));
+    const events: MicroconvEvent[] = [];
+    for (let i = 0; i < 40; i++) {
+      const next = event();
+      events.push(next);
+      outbox.add([next]);
+      await vi.advanceTimersByTimeAsync(90_000);
+    }
+    expect(reports.filter((r) => r.status === 'dropped' || r.status === 'failed')).toEqual([]);
+    // Backing off: a few requests a backoff round, not one per event.
+    expect(calls.length).toBeLessThan(60);
+    down = false;
+    await vi.advanceTimersByTimeAsync(BACKOFF_CAP_MS);
+    expect(ids('sent').sort()).toEqual(events.map((e) => e.event_id).sort());
+    expect(outbox.size()).toBe(0);
+  });
+
+  it('keeps its count across page loads, so that reloading does not renew its budget', async () => {
+    const journal = memoryJournal();
+    const poison = event({ poison: true });
+    await journal.put('test', [{ e: poison, o: null, l: 0, q: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
+    const delivered: string[] = [];
+    const { outbox, reports } = setup(poisoned(delivered), { journal: () => journal });
+    const fresh = event();
+    outbox.add([fresh]);
+    await outbox.flush();
+    expect(delivered).toEqual([fresh.event_id]);
+    expect(reports).toContainEqual({ status: 'dropped', ids: [poison.event_id], reason: 'undeliverable' });
+    expect(journal.rows.size).toBe(0);
+  });
+
+  it('writes each strike to the journal, and leaves a culprit to the next page rather than beaconing it', async () => {
+    const journal = memoryJournal();
+    const delivered: string[] = [];
+    const { outbox, calls } = setup(poisoned(delivered), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
+    const poison = event({ poison: true });
+    outbox.add([poison]);
+    await outbox.flush(); // fails on its own: nothing says yet whether the destination works
+    outbox.add([event()]);
+    await outbox.flush(); // the fresh event goes, the poison fails again: a strike
+    expect(journal.rows.get(poison.event_id)).toMatchObject({ suspect: true, strikes: 1 });
+    const before = calls.length;
+    outbox.add([event()]);
+    outbox.leave(true);
+    expect(calls.slice(before).flatMap((call) => call.ids)).not.toContain(poison.event_id);
+    expect(journal.rows.get(poison.event_id)).toMatchObject({ o: null, strikes: 1 });
+  });
+});
+
+describe('events the destination names as refused within a batch it took (issue 10, defect 2)', () => {
+  it('are dropped, counted as rejected, and not resent; the rest count as sent', async () => {
+    const events = [event(), event(), event()];
+    const answer = { rejected: [{ event_id: events[1]!.event_id, problems: ['params.deep: nested too deep'] }], stored: 2 };
+    const { outbox, calls, reports, ids } = setup(() => Promise.resolve(answer) as unknown as Promise<void>);
+    outbox.add(events);
+    await outbox.flush();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toHaveLength(1);
+    expect(ids('sent')).toEqual([events[0]!.event_id, events[2]!.event_id]);
+    expect(reports).toContainEqual({ status: 'dropped', ids: [events[1]!.event_id], reason: 'rejected' });
+    expect(outbox.size()).toBe(0);
+  });
+
+  it('ignore an answer of any other shape', async () => {
+    for (const answer of [undefined, null, 'ok', { stored: 3 }, { rejected: 'all' }, { rejected: [null, 7, { event_id: 'someone-else' }] }]) {
+      const events = [event(), event()];
+      const { outbox, ids } = setup(() => Promise.resolve(answer) as unknown as Promise<void>);
+      outbox.add(events);
+      await outbox.flush();
+      expect(ids('sent')).toEqual(events.map((e) => e.event_id));
+    }
+  });
+});
+
+describe('sent once when hidden (issue 10, defect 4)', () => {
+  it('an event that leaves by beacon while a round is claiming is not sent again by that round', async () => {
+    const journal = memoryJournal();
+    // Like the endpoint: a beacon is a synchronous hand-over, a fetch a promise.
+    const { outbox, calls } = setup((_, { leaving }) => (leaving ? undefined : Promise.resolve()), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
+    const hidden = event();
+    outbox.add([hidden]);
+    const round = outbox.flush(); // its claim is running from here on
+    outbox.leave(); // the tab is hidden meanwhile
+    await round;
+    expect(calls.filter((call) => call.ids.includes(hidden.event_id))).toEqual([{ ids: [hidden.event_id], leaving: true }]);
+    expect(journal.rows.size).toBe(0);
+  });
+});
+
+describe('claims on stored events (issue 10, defect 3)', () => {
+  const row = (owner: string, lease: number): StoredEvent => ({ e: event(), o: owner, l: lease, q: 1 });
+  const now = 1_000_000;
+
+  it('with Web Locks: an owner without a lock has gone, whatever its lease; one with a lock keeps its events', () => {
+    const live = new Set(['alive']);
+    expect(claimRule(row('crashed', now + LEASE_MS - 5), 'me', now, new Map(), live)).toBe('take');
+    expect(claimRule(row('alive', now - 1), 'me', now, new Map(), live)).toBe('leave');
+    // Stored after the locks were read: an instance that has just started, not yet listed.
+    expect(claimRule(row('starting', now + 10 + LEASE_MS), 'me', now, new Map(), live)).toBe('leave');
+  });
+
+  it('without Web Locks: the lease decides', () => {
+    expect(claimRule(row('other', now + 1), 'me', now, new Map())).toBe('leave');
+    expect(claimRule(row('other', now - 1), 'me', now, new Map())).toBe('take');
+  });
+
+  it('with Web Locks, a page takes what a dead owner left at once, and is woken to take what a live one leaves when it goes', async () => {
+    const journal = memoryJournal();
+    const dead = event();
+    const held = event();
+    await journal.put('test', [
+      { e: dead, o: 'crashed', l: Date.now() + LEASE_MS, q: 1 },
+      { e: held, o: 'other', l: Date.now() + LEASE_MS, q: 1 },
+    ]);
+    const alive = new Set(['other']);
+    const watched: string[] = [];
+    const { outbox, calls } = setup(() => {}, { journal: () => journal, locks: { live: async () => new Set(alive), watch: (owner) => void watched.push(owner) } });
+    await outbox.flush();
+    expect(calls.flatMap((call) => call.ids)).toEqual([dead.event_id]);
+    expect(watched).toEqual(['other']);
+    alive.clear(); // the other tab crashed: its lock is free, and the page that waited for it is woken
+    outbox.wake();
+    await vi.advanceTimersByTimeAsync(HANDOVER_MS);
+    expect(calls.flatMap((call) => call.ids)).toEqual([dead.event_id, held.event_id]);
+  });
+
+  it('without Web Locks, a page that stays open takes over a foreign lease when it runs out', async () => {
+    const journal = memoryJournal();
+    const foreign = event();
+    await journal.put('test', [{ e: foreign, o: 'crashed', l: Date.now() + 30_000, q: 1 }]);
+    const { outbox, calls } = setup(() => {}, { journal: () => journal });
+    await outbox.flush();
+    expect(calls).toEqual([]);
+    await vi.advanceTimersByTimeAsync(30_001);
+    expect(calls.flatMap((call) => call.ids)).toEqual([foreign.event_id]);
+  });
+});
+
+describe('an adapter whose every delivery fails (issue 10, defect 6)', () => {
+  it('says so once, as an error, not once per batch', async () => {
+    const log = vi.fn();
+    const { outbox } = setup(() => Promise.reject(deliveryError('http_400', false)), { log });
+    for (let i = 0; i < 6; i++) outbox.add([event()]), await outbox.flush();
+    const errors = log.mock.calls.filter(([level]) => level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![1]).toMatch(/^test: .*http_400/);
+  });
+
+  it('says nothing of the kind once a delivery has succeeded', async () => {
+    const log = vi.fn();
+    let fail = false;
+    const { outbox } = setup(() => (fail ? Promise.reject(deliveryError('http_400', false)) : Promise.resolve()), { log });
+    outbox.add([event()]);
+    await outbox.flush();
+    fail = true;
+    for (let i = 0; i < 6; i++) outbox.add([event()]), await outbox.flush();
+    expect(log.mock.calls.filter(([level]) => level === 'error')).toEqual([]);
   });
 });

@@ -55,18 +55,23 @@ export interface CollectedRequest {
   fetchMode: string;
   /** The status the collector answered. */
   status: number;
-  /** Answered 2xx: only these count as delivered. */
+  /** Answered 2xx: only these count as delivered (less the events the answer named as rejected). */
   delivered: boolean;
+  /** The event_ids the answer's body named as rejected (`{ "rejected": [{ "event_id", "problems" }] }`). */
+  rejected: string[];
   /** The parsed body, or undefined when it was not JSON. */
   payload: WirePayload | undefined;
   events: MicroconvEvent[];
 }
 
-/** A scripted answer: a status, and a `Retry-After` header to send with it. */
-export type Answer = number | { status: number; retryAfter?: string };
+/** A scripted answer: a status, and a `Retry-After` header and a JSON body to send with it. */
+export type Answer = number | { status: number; retryAfter?: string; body?: unknown };
 
-/** How to answer one request: scripted answers first, then either 503 (holding) or 204. */
-type Mode = { hold: boolean; script: Answer[] };
+/** A rule that answers a request by the events it carries, or leaves it to the default (undefined). */
+export type Rule = (events: MicroconvEvent[]) => Answer | undefined;
+
+/** How to answer one request: scripted answers first, then the rule, then either 503 (holding) or 204. */
+type Mode = { hold: boolean; script: Answer[]; rule?: Rule };
 
 export interface Collector {
   /** Every request so far, in the order they arrived. */
@@ -77,7 +82,9 @@ export interface Collector {
   hold(): void;
   /** Stops holding: answers 204 again (scripted answers still come first). */
   accept(): void;
-  /** The events of every 2xx request, in arrival order (duplicates included). */
+  /** Answers each request by `rule` from now on, where it gives an answer (scripted answers still come first). */
+  respond(rule: Rule | undefined): void;
+  /** The events of every 2xx request but those its answer rejected, in arrival order (duplicates included). */
   delivered(): MicroconvEvent[];
   /** How many 2xx requests carried each event_id. */
   deliveryCounts(): Map<string, number>;
@@ -124,7 +131,8 @@ function createCollector(started: number) {
     answer: (...answers) => void mode.script.push(...answers),
     hold: () => void (mode.hold = true),
     accept: () => void (mode.hold = false),
-    delivered: () => requests.filter((request) => request.delivered).flatMap((request) => request.events),
+    respond: (rule) => void (mode.rule = rule),
+    delivered: () => requests.filter((request) => request.delivered).flatMap((request) => request.events.filter((event) => !request.rejected.includes(event.event_id))),
     deliveryCounts() {
       const counts = new Map<string, number>();
       for (const event of collector.delivered()) counts.set(event.event_id, (counts.get(event.event_id) || 0) + 1);
@@ -166,16 +174,16 @@ function createCollector(started: number) {
     },
   };
 
-  const nextAnswer = (): { status: number; retryAfter?: string } => {
-    const scripted = mode.script.shift();
-    if (scripted !== undefined) return typeof scripted === 'number' ? { status: scripted } : scripted;
-    return { status: mode.hold ? 503 : 204 };
+  const nextAnswer = (events: MicroconvEvent[]): Exclude<Answer, number> => {
+    const answer = mode.script.shift() ?? mode.rule?.(events) ?? (mode.hold ? 503 : 204);
+    return typeof answer === 'number' ? { status: answer } : answer;
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
-    const { status, retryAfter } = nextAnswer();
     const payload = parse(body);
+    const { status, retryAfter, body: answer } = nextAnswer(payload?.events || []);
+    const rejected = (answer as { rejected?: { event_id: string }[] } | undefined)?.rejected?.map((item) => item.event_id) || [];
     requests.push({
       at: performance.now() - started,
       bytes: body.length,
@@ -183,11 +191,12 @@ function createCollector(started: number) {
       fetchMode: String(req.headers['sec-fetch-mode'] || ''),
       status,
       delivered: status >= 200 && status < 300,
+      rejected,
       payload,
       events: payload?.events || [],
     });
-    res.writeHead(status, retryAfter ? { 'Retry-After': retryAfter } : {});
-    res.end();
+    res.writeHead(status, { ...(retryAfter && { 'Retry-After': retryAfter }), ...(answer !== undefined && { 'Content-Type': 'application/json' }) });
+    res.end(answer === undefined ? undefined : JSON.stringify(answer));
     for (const watcher of [...watchers]) watcher();
   }
 

@@ -1,17 +1,18 @@
-import type { Adapter, MicroconvEvent } from '../types';
+import type { Adapter, MicroconvEvent, SendResult } from '../types';
 import { deliveryError, isRetryableStatus, parseRetryAfter } from '../core/backoff';
+import { toJson } from '../lib/json';
 
 /** The wire format's version (contract 5). */
 export const WIRE_VERSION = 1;
 
 /** The wire payload: what `POST` carries, as `text/plain` JSON. */
-export const payload = (events: MicroconvEvent[]) =>
-  JSON.stringify({ v: WIRE_VERSION, sent_at: new Date().toISOString(), events });
+export const payload = (events: MicroconvEvent[]) => toJson({ v: WIRE_VERSION, sent_at: new Date().toISOString(), events });
 
 /**
  * The first-party collector. `text/plain` keeps the request simple (no CORS preflight). While the page
  * lives: `fetch` with `keepalive` (so a request outlives a page that closes meanwhile), reading the
- * status for the retry rules. When the page is hidden or left: `sendBeacon`; where it is missing or
+ * status for the retry rules, and the body of a 2xx for the events the collector refused for good
+ * (`{ "rejected": [...] }`, contract 4; the outbox ignores any other answer). When the page is hidden or left: `sendBeacon`; where it is missing or
  * refuses, `fetch` with `keepalive`. Neither answer can be read then, so either counts as sent; the
  * outbox hands over only what fits the browser's budget for such requests, and keeps the rest.
  *
@@ -30,10 +31,11 @@ export function endpointAdapter(url: string): Adapter {
         return;
       }
       return fetch(url, { ...post(), body }).then(
-        (response) => {
-          if (response.ok) return;
+        (response): Promise<SendResult | undefined> => {
           const status = response.status;
-          throw deliveryError('http_' + status, isRetryableStatus(status), parseRetryAfter(response.headers.get('Retry-After')));
+          if (!response.ok) throw deliveryError('http_' + status, isRetryableStatus(status), parseRetryAfter(response.headers.get('Retry-After')));
+          // A 204, an empty body or one that is not JSON: everything was stored.
+          return response.json().catch(() => undefined);
         },
         // No answer at all: offline, DNS, a blocker, the keepalive quota.
         () => {

@@ -1,5 +1,6 @@
 import type { Adapter, MicroconvEvent } from '../types';
 import { deliveryError } from '../core/backoff';
+import { cut } from '../lib/cut';
 import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 export interface GtagOptions {
@@ -26,7 +27,7 @@ const MAX_VALUE = 100;
 
 /**
  * The parameters GA4 will take: `event_id` first (for deduplication), then the event's own, without
- * reserved or over-long names, at most 25 in all, string values cut to 100 characters. `note` is told
+ * reserved or over-long names, at most 25 in all, string values cut to 100 characters (on a character boundary). `note` is told
  * of every cut.
  */
 export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: string) => void): Record<string, unknown> {
@@ -39,7 +40,7 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
       count++;
       const long = typeof value === 'string' && value.length > MAX_VALUE;
       if (long) note('ga4_value_cut', `${event.name}: ${key} cut to ${MAX_VALUE} characters`);
-      params[key] = long ? value.slice(0, MAX_VALUE) : value;
+      params[key] = long ? cut(value, MAX_VALUE) : value;
     }
   }
   return params;

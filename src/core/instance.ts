@@ -10,6 +10,7 @@ import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
+import { ownerLocks } from './locks';
 import { resolveOptions } from './options';
 import { MAX_REQUEST_BYTES, createOutbox, sizeOf } from './outbox';
 import { createSession } from './session';
@@ -81,17 +82,21 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   // failed open, so every later call would fail the same way).
   let journal: Journal | undefined;
   let journalBroken = false;
+  // This instance's claim on stored events lives as long as it does (see ownerLocks); when another
+  // instance goes, every queue looks for what it left.
+  const locks = ownerLocks(owner, () => void each((outbox) => outbox.wake()));
   const outboxes = resolved.adapters.map((adapter) =>
     createOutbox({
       adapter,
       owner,
       consent: () => gate(consent, adapter.consent),
-      journal: () => (adapter.persistKey && mayStore() && !journalBroken ? (journal ||= openJournal()) : undefined),
+      journal: () => (adapter.persistKey && mayStore() && !journalBroken ? (journal ||= (locks.hold(), openJournal())) : undefined),
       journalFailed(error) {
         if (!journalBroken) log('warn', `IndexedDB failed (${describe(error)}); the queue is kept in memory`);
         journalBroken = true;
       },
       batch: resolved.batch,
+      locks,
       report: (status, ids, reason) => report(adapter.name, status, ids, reason),
       note(reason, detail) {
         dropped[reason] = (dropped[reason] || 0) + 1;
@@ -226,6 +231,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       dom.stop();
       for (const teardown of teardowns) safe(log, 'teardown', teardown);
       await each((outbox) => outbox.close());
+      locks.stop(); // what is still stored is the next page's
       for (const adapter of resolved.adapters) safe(log, adapter.name + '.destroy', () => adapter.destroy?.());
       for (const set of Object.values(listeners)) set.clear();
     },

@@ -1,5 +1,6 @@
 import type { Attribution } from '../types';
 import { landingAttribution } from '../lib/context';
+import { toJson } from '../lib/json';
 import { uuid } from '../lib/uuid';
 
 /** Contract 5: a session ends after 30 minutes without activity. */
@@ -69,7 +70,7 @@ export function createSession(mayStore: () => boolean) {
       const fresh = !state || !(now - state.last < SESSION_TIMEOUT_MS);
       if (fresh) state = { id: uuid(), last: now, attribution: landingAttribution() };
       state!.last = now;
-      if (mayStore() && (fresh || sync)) (synced = now), storage('setItem', SESSION_KEY, JSON.stringify(state));
+      if (mayStore() && (fresh || sync)) (synced = now), storage('setItem', SESSION_KEY, toJson(state));
       return (current = state!);
     },
     /** The first-party browser id, or null while it may not be kept. */

@@ -1,4 +1,8 @@
 import type { Params, Purpose } from '../types';
+import { cut } from './cut';
+import { isPlain, withoutToJson } from './json';
+
+export { isPlain };
 
 /** Contract 3: event names are refused outside this pattern, never rewritten. */
 export const NAME = /^[a-z][a-z0-9_]{0,39}$/;
@@ -9,16 +13,12 @@ const CONSENT_VALUES = ['granted', 'denied', 'pending'];
 /** A short, safe description of a value for an error message: never the value of an object. */
 export const show = (value: unknown): string =>
   typeof value === 'string'
-    ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)
+    ? JSON.stringify(value.length > 40 ? cut(value, 40) + '…' : value)
     : typeof value === 'object' && value
       ? Object.prototype.toString.call(value).slice(8, -1) // Object, Array, HTMLDivElement, Map…
       : ['bigint', 'function', 'symbol'].includes(typeof value)
         ? typeof value // never a function's source text
         : String(value);
-
-/** A plain object: `{}` or `Object.create(null)`; not an array, a class instance or a DOM node. */
-export const isPlain = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && !!value && [Object.prototype, null].includes(Object.getPrototypeOf(value));
 
 /** Why `name` is not a valid event name, or `undefined` when it is. */
 export const nameProblem = (name: unknown): string | undefined =>
@@ -36,8 +36,10 @@ export function copyParams(params: unknown): Params {
   if (!isPlain(params)) throw `params must be a plain object, not ${show(params)}`;
   try {
     return JSON.parse(
-      // Dates and other objects with toJSON arrive here already turned into what JSON makes of them.
-      JSON.stringify(params, (key, value) => {
+      // Dates and other objects with toJSON arrive here already turned into what JSON makes of them; arrays
+      // and plain objects as they are, whatever toJSON the page gave their prototypes.
+      JSON.stringify(params, function (this: Record<string, unknown>, key, value) {
+        value = withoutToJson.call(this, key, value);
         const type = typeof value;
         if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value)) || Array.isArray(value) || isPlain(value)) return value;
         throw `parameter ${key} cannot be sent: ${show(value)}`;

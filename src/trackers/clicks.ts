@@ -1,4 +1,5 @@
 import type { Tracker } from '../core/dom';
+import { cut } from '../lib/cut';
 import { redactText, redactUrl, safeDecode } from '../lib/redact';
 
 export interface ClickOptions {
@@ -19,9 +20,9 @@ const NATIVE = 'a[href],area[href],button,input,select,textarea,summary';
 /** The elements an event went through, innermost first, across open shadow roots. */
 export const elementsOf = (event: Event) => event.composedPath().filter((node): node is Element => (node as Node).nodeType === 1);
 
-/** Visible text, trimmed to 100 characters, with addresses and phone numbers redacted. */
+/** Visible text, trimmed to 100 characters (never half an emoji), with addresses and phone numbers redacted. */
 export const labelOf = (element: Element): string =>
-  redactText(
+  cut(redactText(
     (
       (element.matches('input[type=submit],input[type=button],input[type=reset]') && element.getAttribute('value')) ||
       element.textContent ||
@@ -31,7 +32,7 @@ export const labelOf = (element: Element): string =>
     )
       .replace(/\s+/g, ' ')
       .trim(),
-  ).slice(0, 100);
+  ), 100);
 
 /** The name of the enclosing `data-mc-section`, if any. */
 export const sectionOf = (elements: Element[]) => elements.find((element) => element.hasAttribute('data-mc-section'))?.getAttribute('data-mc-section') || undefined;

@@ -1,0 +1,7 @@
+/**
+ * `text` cut to at most `max` UTF-16 code units, one fewer where the cut would split a surrogate pair:
+ * half an emoji is a lone surrogate, which is not valid Unicode, and which receivers (a database, GA4)
+ * refuse, or store as garbage.
+ */
+export const cut = (text: string, max: number): string =>
+  text.length > max ? text.slice(0, (text.charCodeAt(max - 1) & 0xfc00) === 0xd800 ? max - 1 : max) : text;
