@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { DuckDBStore } from '../../collector/duckdb-store';
 import { startCollector, type RunningCollector } from '../../collector/http';
@@ -85,15 +85,20 @@ describe('the traffic model', () => {
     const random = mulberry32(5);
     const play = DEMO_MODEL.signals.findIndex((signal) => signal.name === 'video_play');
     const milestone = DEMO_MODEL.signals.findIndex((signal) => signal.name === 'video_milestone');
+    let milestones = 0;
     for (let i = 0; i < 10_000; i++) {
       const session = drawSession(DEMO_MODEL, random);
-      if (session.has[milestone]) expect(session.has[play]).toBe(true);
+      if (!session.has[milestone]) continue;
+      milestones++;
+      expect(session.has[play]).toBe(true);
     }
+    // The check above ran: enough sessions reached a milestone for it to mean something.
+    expect(milestones).toBeGreaterThan(100);
   });
 
   test("the simulator's plan is the demo's plan", () => {
+    // The demo's plan is part of the repository: a missing file fails here (readFileSync throws), it is not skipped.
     const path = new URL('../../demo/plan.json', import.meta.url);
-    if (!existsSync(path)) return;
     expect(modelPlan(DEMO_MODEL)).toEqual(JSON.parse(readFileSync(path, 'utf8')));
   });
 });
