@@ -7,8 +7,8 @@ import { checkPlan, type ReportPlan } from './plan';
 import { DEFAULT_RATE_LIMIT, createRateLimiter, isLoopback, type RateLimit } from './rate-limit';
 import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
-import type { EventStore } from './store';
-import { validatePayload } from './validate';
+import { UnstorableEventsError, type CollectedEvent, type EventStore } from './store';
+import { validatePayload, type Rejection } from './validate';
 
 /** Contract 5: each request carries at most 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -121,17 +121,28 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     const validation = validatePayload(parsed, maxEvents);
     if (!validation.ok) throw new HttpError(400, { error: 'invalid_payload', problems: validation.problems });
+    const { accepted, rejected } = validation;
+    const { stored, unstorable } = await insert(accepted.map(({ event }) => event));
+    rejected.push(...unstorable.map(({ event_id, problem }) => ({ event_id, index: indexOf(accepted, event_id), problems: [problem] })));
+    rejected.sort((a, b) => a.index - b.index);
+    // Always 200 with the counts, rejected or not: one shape for every client to read.
+    const text = JSON.stringify({ stored, duplicates: accepted.length - stored - unstorable.length, rejected } satisfies CollectAnswer);
+    response.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.end(text);
+  }
 
+  /** Stores the events; what the store can never keep comes back as `unstorable`, and only a storage failure is a 503. */
+  async function insert(events: CollectedEvent[]): Promise<{ stored: number; unstorable: UnstorableEventsError['events'] }> {
     try {
       if (closed) throw new Error('collector closed');
-      await (await store).insert(validation.payload.events, now());
+      return { stored: await (await store).insert(events, now()), unstorable: [] };
     } catch (error) {
+      // Logged either way: an event that passed validation and still cannot be stored is a gap in `validate.ts`.
       onError(error);
+      if (error instanceof UnstorableEventsError) return { stored: error.stored, unstorable: error.events };
       // 5xx: the SDK keeps the batch and retries; deduplication makes the retry safe.
       throw new HttpError(503, { error: 'storage_unavailable' }, { 'Retry-After': '5' });
     }
-    response.writeHead(204, { ...cors, 'Cache-Control': 'no-store' });
-    response.end();
   }
 
   async function report(response: ServerResponse, head: boolean, format: 'html' | 'json'): Promise<void> {
@@ -216,6 +227,22 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     await (await store).close();
   };
   return collector;
+}
+
+/** The answer to `POST /collect` (contract 4): `rejected` events are not resent; the rest were stored or already were. */
+export interface CollectAnswer {
+  /** Events stored now. */
+  stored: number;
+  /** Valid events already stored (a retry, or the same event twice in the batch). */
+  duplicates: number;
+  /** Events refused for good, in batch order; `index` is the place in `events`, for an event without a usable `event_id`. */
+  rejected: Rejection[];
+}
+
+/** The place in the batch of an accepted event the store refused (stores may write ids in lower case). */
+function indexOf(accepted: ReadonlyArray<{ index: number; event: CollectedEvent }>, eventId: string): number {
+  const id = eventId.toLowerCase();
+  return accepted.find(({ event }) => event.event_id.toLowerCase() === id)?.index ?? -1;
 }
 
 function tooLarge(limit: number): HttpError {

@@ -3,11 +3,13 @@
  * `import { createCollector } from '../collector'` from a server that mounts it (the demo does).
  */
 export { createCollector, startCollector, MAX_BODY_BYTES, MAX_EVENTS } from './http';
-export type { Collector, CollectorOptions, RunningCollector } from './http';
-export type { EventStore, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
+export type { Collector, CollectorOptions, CollectAnswer, RunningCollector } from './http';
+export { UnstorableEventsError } from './store';
+export type { EventStore, CollectedEvent, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
 export { openDuckDBStore, DEFAULT_DATABASE } from './duckdb-store';
 export type { DuckDBStore } from './duckdb-store';
-export { validatePayload } from './validate';
+export { validatePayload, MAX_NESTING } from './validate';
+export type { Validation, Rejection } from './validate';
 export { checkPlan, loadPlan, PlanError } from './plan';
 export type { ReportPlan } from './plan';
 export { buildReport, ASSOCIATION_NOTE, COUNTING_RULE } from './report';
