@@ -4,6 +4,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Plan } from '../src/types';
 import { DEFAULT_DATABASE, openDuckDBStore } from './duckdb-store';
 import { checkPlan, type ReportPlan } from './plan';
+import { createAddressResolver, type TrustProxy } from './client-address';
 import { DEFAULT_RATE_LIMIT, createRateLimiter, isLoopback, type RateLimit } from './rate-limit';
 import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
@@ -35,8 +36,14 @@ export interface CollectorOptions {
    * with requests from this machine left unlimited (see `RateLimit.exemptLoopback`).
    */
   rateLimit?: RateLimit | false;
-  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run, or anyone can pick theirs). */
-  trustProxy?: boolean;
+  /**
+   * The reverse proxies in front of the collector, so the rate limit sees each real client: how many
+   * (`1`; `true` is 1) or their addresses and ranges (`['127.0.0.1', '10.0.0.0/8']`). The client is
+   * the address the outermost proxy saw, read from the right of `X-Forwarded-For`; what the client
+   * wrote there itself is never believed. Default `false`: the socket's peer, headers ignored.
+   */
+  trustProxy?: TrustProxy;
+
   /** A measurement plan: when given, `GET /report` (HTML) and `GET /report.json` are served too. */
   plan?: Plan | ReportPlan;
   /** The collect path. Default `/collect`. */
@@ -90,15 +97,19 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const limit = options.rateLimit === false ? null : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const limiter = limit ? createRateLimiter(limit, now) : null;
   const exemptLoopback = limit?.exemptLoopback ?? true;
+  const trustProxy = options.trustProxy ?? false;
+  const clientOf = createAddressResolver(trustProxy);
+  const behindProxy = Array.isArray(trustProxy) ? trustProxy.length > 0 : Boolean(trustProxy);
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
   let closed = false;
 
   async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
-    const client = clientAddress(request, options.trustProxy ?? false);
-    if (limiter && !(exemptLoopback && isLoopback(client))) {
-      const admission = limiter.take(client);
+    const client = clientOf(request.socket.remoteAddress ?? 'unknown', request.headers['x-forwarded-for']);
+    // Only the socket's own peer may be exempt: an address named in a header proves nothing.
+    if (limiter && !(exemptLoopback && !client.fromHeader && isLoopback(client.address))) {
+      const admission = limiter.take(client.address);
       if (!admission.ok) {
         throw new HttpError(429, { error: 'rate_limited', retry_after: admission.retryAfterSeconds }, { 'Retry-After': String(admission.retryAfterSeconds) });
       }
@@ -165,7 +176,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
     if (path === collectPath) {
       const origin = request.headers.origin;
-      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, options.trustProxy ?? false);
+      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, behindProxy);
       const permitted = !crossOrigin || allowed.has(origin);
       const cors: Record<string, string> =
         crossOrigin && permitted ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
@@ -295,17 +306,14 @@ function decode(raw: Buffer, encoding: string, limit: number): string {
   }
 }
 
-function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim();
-    if (forwarded) return forwarded;
-  }
-  return request.socket.remoteAddress ?? 'unknown';
-}
-
-/** Same origin: the `Origin` names the host the request was sent to (browsers send it on every POST). */
-function sameOrigin(origin: string, request: IncomingMessage, trustProxy: boolean): boolean {
-  const host = (trustProxy && request.headers['x-forwarded-host']) || request.headers.host;
+/**
+ * Same origin: the `Origin` names the host the request was sent to (browsers send it on every POST).
+ * Behind a proxy, that is the host the browser asked the outermost proxy for (`X-Forwarded-Host`).
+ * A browser page cannot set that header without a preflight, which other origins fail, so reading
+ * it gives a browser on another site nothing; a non-browser client can forge `Origin` anyway.
+ */
+function sameOrigin(origin: string, request: IncomingMessage, behindProxy: boolean): boolean {
+  const host = (behindProxy && request.headers['x-forwarded-host']) || request.headers.host;
   try {
     return host !== undefined && new URL(origin).host === String(host).split(',')[0]!.trim();
   } catch {

@@ -6,6 +6,8 @@ export { createCollector, startCollector, MAX_BODY_BYTES, MAX_EVENTS } from './h
 export type { Collector, CollectorOptions, CollectAnswer, RunningCollector } from './http';
 export { UnstorableEventsError } from './store';
 export type { EventStore, CollectedEvent, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
+export { createAddressResolver, parseTrustProxy } from './client-address';
+export type { TrustProxy, ClientAddress } from './client-address';
 export { openDuckDBStore, DEFAULT_DATABASE } from './duckdb-store';
 export type { DuckDBStore } from './duckdb-store';
 export { validatePayload, MAX_NESTING } from './validate';

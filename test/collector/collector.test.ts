@@ -536,6 +536,26 @@ describe('flood protection', () => {
     expect((await post(payload([event()]), { 'X-Forwarded-For': '2.2.2.2' })).status).toBe(429);
   });
 
+  test('behind a trusted proxy, the client is the address the proxy saw: what the client wrote to its left changes nothing', async () => {
+    const { post } = await start({ rateLimit: { capacity: 2, refillPerSecond: 0.001 }, trustProxy: 1 });
+    // The proxy appends the address it saw (203.0.113.7) to whatever the client sent.
+    const written = ['127.0.0.1', '::1', '10.0.0.1', '198.51.100.1, 127.0.0.1', '127.0.0.1'];
+    const statuses: number[] = [];
+    for (const entry of written) statuses.push((await post(payload([event()]), { 'X-Forwarded-For': `${entry}, 203.0.113.7` })).status);
+    expect(statuses).toEqual([200, 200, 429, 429, 429]);
+  });
+
+  test('nothing named in a header is exempt: a loopback address the proxy reports is limited like any other', async () => {
+    const { post } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001 }, trustProxy: ['127.0.0.1', '10.0.0.0/8'] });
+    // Every entry is a listed proxy, so the leftmost is taken, and it came from a header.
+    expect((await post(payload([event()]), { 'X-Forwarded-For': '127.0.0.1, 10.0.0.5' })).status).toBe(200);
+    expect((await post(payload([event()]), { 'X-Forwarded-For': '127.0.0.1, 10.0.0.5' })).status).toBe(429);
+    // The rightmost address that is not a listed proxy is the client, whatever stands to its left.
+    expect((await post(payload([event()]), { 'X-Forwarded-For': '127.0.0.1, 198.51.100.9, 10.0.0.5' })).status).toBe(200);
+    expect((await post(payload([event()]), { 'X-Forwarded-For': '::1, 198.51.100.9, 10.0.0.5' })).status).toBe(429);
+    expect((await post(payload([event()]), { 'X-Forwarded-For': '198.51.100.10' })).status).toBe(200);
+  });
+
   test('requests from this machine are not limited unless asked (a local simulator is not a flood)', async () => {
     const { post } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001 } });
     for (let i = 0; i < 3; i++) expect((await post(payload([event()]))).status).toBe(200);
