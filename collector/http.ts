@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Plan } from '../src/types';
@@ -15,6 +15,32 @@ import { validatePayload, type Rejection } from './validate';
 export const MAX_BODY_BYTES = 64 * 1024;
 /** 64 KiB holds about 200 small events; 500 leaves room without inviting abuse. */
 export const MAX_EVENTS = 500;
+
+/**
+ * How long a client may take, in milliseconds. A browser sends a 64 KiB batch in well under a second;
+ * a client that takes longer is broken or holding the socket on purpose, and gets 408.
+ */
+export interface Timeouts {
+  /** From connecting (or from the previous response, on a kept-alive connection) to the end of the headers. */
+  headersMs: number;
+  /** From the end of the headers to the end of the body: enforced by the handler, so it holds when mounted too. */
+  bodyMs: number;
+  /** The whole request, headers and body. */
+  requestMs: number;
+  /** A kept-alive connection with no request under way is closed after this. */
+  idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { headersMs: 10_000, bodyMs: 10_000, requestMs: 20_000, idleMs: 5_000 };
+
+/** The defaults with `given` over them; a deadline that is not a positive number of ms is a setting error. */
+function timeoutsFrom(given: Partial<Timeouts> = {}): Timeouts {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...given };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new TypeError(`timeouts.${name}: expected a positive number of milliseconds, got ${value}`);
+  }
+  return timeouts;
+}
 
 export interface CollectorOptions {
   /** Where events go. Default: a DuckDB store at `database`. */
@@ -43,7 +69,8 @@ export interface CollectorOptions {
    * wrote there itself is never believed. Default `false`: the socket's peer, headers ignored.
    */
   trustProxy?: TrustProxy;
-
+  /** Deadlines for slow clients. `startCollector` applies them all; a mounted handler enforces `bodyMs`. */
+  timeouts?: Partial<Timeouts>;
   /** A measurement plan: when given, `GET /report` (HTML) and `GET /report.json` are served too. */
   plan?: Plan | ReportPlan;
   /** The collect path. Default `/collect`. */
@@ -100,6 +127,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const trustProxy = options.trustProxy ?? false;
   const clientOf = createAddressResolver(trustProxy);
   const behindProxy = Array.isArray(trustProxy) ? trustProxy.length > 0 : Boolean(trustProxy);
+  const { bodyMs } = timeoutsFrom(options.timeouts);
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
@@ -120,7 +148,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     const declared = Number(request.headers['content-length']);
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
-    const raw = await readBody(request, maxBodyBytes);
+    const raw = await readBody(request, maxBodyBytes, bodyMs);
     if (raw === null) throw tooLarge(maxBodyBytes);
     const body = decode(raw, String(request.headers['content-encoding'] ?? 'identity').toLowerCase(), maxBodyBytes);
 
@@ -260,25 +288,42 @@ function tooLarge(limit: number): HttpError {
   return new HttpError(413, { error: 'payload_too_large', problems: [`body: larger than ${limit} bytes`] });
 }
 
-/** Reads the body up to `limit` bytes; `null` as soon as it goes over (the rest is never buffered). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * Reads the body up to `limit` bytes; `null` as soon as it goes over (the rest is never buffered).
+ * A body not complete within `timeoutMs` is a 408: a trickling client holds nothing for long.
+ */
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = () => {
+      clearTimeout(deadline);
+      request.off('data', onData);
+      request.pause();
+    };
+    const deadline = setTimeout(() => {
+      stop();
+      reject(new HttpError(408, { error: 'request_timeout', problems: [`body: not complete within ${timeoutMs / 1000} s`] }));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        request.off('data', onData);
-        request.pause();
+        stop();
         return resolve(null);
       }
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('end', () => {
+      clearTimeout(deadline);
+      resolve(Buffer.concat(chunks));
+    });
     // A client that goes away mid-body ('error: aborted', or just 'close'): nothing to store, nobody
     // to answer, nothing worth logging.
-    const aborted = () => reject(new HttpError(400, { error: 'aborted' }));
+    const aborted = () => {
+      clearTimeout(deadline);
+      reject(new HttpError(400, { error: 'aborted' }));
+    };
     request.once('error', aborted);
     request.once('close', () => {
       if (!request.complete) aborted();
@@ -321,6 +366,19 @@ function sameOrigin(origin: string, request: IncomingMessage, behindProxy: boole
   }
 }
 
+/**
+ * `http.createServer` options that hold slow clients to `timeouts` (Node's own defaults are a minute
+ * for headers and five for a request). Node answers 408 itself when the headers or the whole request
+ * run late; it checks every `connectionsCheckingInterval`, so that is kept well under the deadlines.
+ * For a server that mounts the collector: also set `server.keepAliveTimeout` to `idleMs`.
+ *
+ * @example const server = createServer(serverTimeouts(), handler);
+ */
+export function serverTimeouts(timeouts: Partial<Timeouts> = {}): ServerOptions {
+  const { headersMs, requestMs } = timeoutsFrom(timeouts);
+  return { headersTimeout: headersMs, requestTimeout: Math.max(requestMs, headersMs), connectionsCheckingInterval: Math.min(1_000, headersMs / 4) };
+}
+
 export interface RunningCollector {
   server: Server;
   collector: Collector;
@@ -338,7 +396,8 @@ export interface RunningCollector {
 export async function startCollector(options: CollectorOptions & { port?: number; host?: string } = {}): Promise<RunningCollector> {
   const collector = createCollector(options);
   await collector.store;
-  const server = createServer((request, response) => collector(request, response));
+  const server = createServer(serverTimeouts(options.timeouts), (request, response) => collector(request, response));
+  server.keepAliveTimeout = timeoutsFrom(options.timeouts).idleMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {

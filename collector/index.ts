@@ -2,8 +2,8 @@
  * The Node side of microconv: the reference collector, its store, the report and the simulator.
  * `import { createCollector } from '../collector'` from a server that mounts it (the demo does).
  */
-export { createCollector, startCollector, MAX_BODY_BYTES, MAX_EVENTS } from './http';
-export type { Collector, CollectorOptions, CollectAnswer, RunningCollector } from './http';
+export { createCollector, startCollector, serverTimeouts, DEFAULT_TIMEOUTS, MAX_BODY_BYTES, MAX_EVENTS } from './http';
+export type { Collector, CollectorOptions, CollectAnswer, RunningCollector, Timeouts } from './http';
 export { UnstorableEventsError } from './store';
 export type { EventStore, CollectedEvent, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
 export { createAddressResolver, parseTrustProxy } from './client-address';
