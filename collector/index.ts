@@ -2,14 +2,18 @@
  * The Node side of microconv: the reference collector, its store, the report and the simulator.
  * `import { createCollector } from '../collector'` from a server that mounts it (the demo does).
  */
-export { createCollector, startCollector, MAX_BODY_BYTES, MAX_EVENTS } from './http';
-export type { Collector, CollectorOptions, RunningCollector } from './http';
-export type { EventStore, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
+export { createCollector, startCollector, serverTimeouts, DEFAULT_TIMEOUTS, MAX_BODY_BYTES, MAX_EVENTS } from './http';
+export type { Collector, CollectorOptions, CollectAnswer, RunningCollector, Timeouts } from './http';
+export { UnstorableEventsError } from './store';
+export type { EventStore, CollectedEvent, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts } from './store';
+export { createAddressResolver, parseTrustProxy } from './client-address';
+export type { TrustProxy, ClientAddress } from './client-address';
 export { openDuckDBStore, DEFAULT_DATABASE } from './duckdb-store';
 export type { DuckDBStore } from './duckdb-store';
 export { openPostgresStore } from './postgres-store';
 export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
-export { validatePayload } from './validate';
+export { validatePayload, MAX_NESTING } from './validate';
+export type { Validation, Rejection } from './validate';
 export { checkPlan, loadPlan, PlanError } from './plan';
 export type { ReportPlan } from './plan';
 export { buildReport, ASSOCIATION_NOTE, COUNTING_RULE } from './report';

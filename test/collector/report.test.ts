@@ -220,15 +220,21 @@ describe('the HTML page', () => {
 describe('plans and command-line input', () => {
   test('a plan is checked, with every problem named', () => {
     expect(() => checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click', 'cta_click'], conversion: ['cta_click'] } })).toThrow(PlanError);
-    try {
-      checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click'], conversion: ['cta_click'] } });
-    } catch (error) {
-      expect((error as PlanError).problems).toEqual([
-        'macro[0]: "Purchase" is not an event name (^[a-z][a-z0-9_]{0,39}$)',
-        'stages.awareness: unknown stage (expected one of engagement, consideration, intent, conversion)',
-        'stages.conversion: "cta_click" is already in stages.intent',
-      ]);
-    }
+    // Caught outside any catch block, so that a plan that stopped throwing fails here instead of skipping the check.
+    const refusal = (() => {
+      try {
+        checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click'], conversion: ['cta_click'] } });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refusal).toBeInstanceOf(PlanError);
+    expect((refusal as PlanError).problems).toEqual([
+      'macro[0]: "Purchase" is not an event name (^[a-z][a-z0-9_]{0,39}$)',
+      'stages.awareness: unknown stage (expected one of engagement, consideration, intent, conversion)',
+      'stages.conversion: "cta_click" is already in stages.intent',
+    ]);
     expect(checkPlan({})).toEqual({ macro: ['purchase', 'generate_lead'], stages: [] });
     // Checking a checked plan changes nothing.
     expect(checkPlan(PLAN)).toEqual(PLAN);
