@@ -10,9 +10,14 @@
 --   (any time, in a session that never converted): what happens after the purchase cannot predict it;
 -- - every event name seen is reported, except the macro events and GA4's automatic session events
 --   (mc_ignored), plus the plan's micro-conversions even when no session has them yet;
--- - rates come with Wilson 95 % intervals; the lift (difference of rates) with Newcombe's hybrid
---   score interval (1998, method 10); the ratio with the Katz log interval (0.5 added to every cell
---   when a group has no conversions); "sessions for 80 % power" is the two-proportion normal formula.
+-- - rates come with Wilson 95 % intervals; the lift (difference of rates) with an anytime-valid
+--   interval, valid however often it is read (Newcombe's hybrid of the two rates' likelihood-ratio
+--   intervals, at the normal-mixture boundary for the sessions compared, at the plan's per-signal
+--   level: see collector/README.md), which the verdict follows, and with Newcombe's hybrid score 95 %
+--   interval (1998, method 10), valid for one pre-planned look only; the ratio with the Katz log
+--   interval (0.5 added to every cell when a group has no conversions); "sessions for 80 % power" (at
+--   one pre-planned look) is the two-proportion normal formula. The sessions for the anytime-valid
+--   verdict to settle are in the collector's report only.
 -- This is association, not cause: a signal that predicts conversion need not cause it.
 --
 -- Edit three things: the plan (between plan:begin and plan:end), the table name and the dates.
@@ -38,6 +43,10 @@ SELECT 3, 'intent', 'cta_click' UNION ALL
 SELECT 3, 'intent', 'form_begin' UNION ALL
 SELECT 3, 'intent', 'form_step' UNION ALL
 SELECT 4, 'conversion', 'generate_lead';
+
+-- 'family': the plan's signals share the 5 % error rate; 'per-signal': each is judged at 5 %.
+CREATE TEMP TABLE mc_settings AS
+SELECT 'family' AS error_control;
 -- plan:end
 
 -- Collected by GA4 itself in (nearly) every session: they tell nothing about intent.
@@ -72,7 +81,7 @@ JOIN mc_sessions AS s ON s.session_key = e.session_key
 WHERE NOT e.is_macro AND (s.first_macro_at IS NULL OR e.event_timestamp <= s.first_macro_at);
 
 -- Result 1: the signals.
-WITH
+WITH RECURSIVE
 signals AS (
   SELECT event_name FROM mc_stages WHERE event_name NOT IN (SELECT event_name FROM mc_macro)
   UNION DISTINCT
@@ -80,6 +89,18 @@ signals AS (
   WHERE session_key IS NOT NULL AND NOT is_macro AND event_name NOT IN (SELECT event_name FROM mc_ignored)
 ),
 totals AS (SELECT COUNT(*) AS sessions, COUNT(first_macro_at) AS converted FROM mc_sessions),
+-- The per-signal level: 5 %, or in 'family' mode 5 % shared by the plan's signals (by every signal
+-- reported, when the plan lists none).
+level AS (
+  SELECT
+    CASE WHEN s.error_control = 'family' AND f.family_size > 1 THEN 0.05e0 / f.family_size ELSE 0.05e0 END AS alpha
+  FROM mc_settings AS s
+  CROSS JOIN (
+    SELECT COALESCE(NULLIF(
+      (SELECT COUNT(DISTINCT event_name) FROM mc_stages WHERE event_name NOT IN (SELECT event_name FROM mc_macro)), 0),
+      (SELECT COUNT(*) FROM signals)) AS family_size
+  ) AS f
+),
 cells AS (
   SELECT g.event_name AS signal, COUNT(x.session_key) AS n1, COUNT(s.first_macro_at) AS x1
   FROM signals AS g
@@ -130,6 +151,60 @@ katz AS (
     -- Sessions for 80 % power at the observed rates and share f of sessions with the signal.
     f * p1 + (1 - f) * p0 AS pooled
   FROM newcombe
+),
+anytime AS (
+  -- lim: the square of the two-sided normal-mixture boundary after n1 + n0 sessions, at the level
+  -- alpha; 608.867... sessions is the mixture's spread (collector/stats.ts, MIXTURE_SESSIONS).
+  SELECT
+    r.signal, r.x1, r.n1, r.x0, r.n0, r.p1, r.p0,
+    (1 + 608.8674434932844e0 / (r.n1 + r.n0)) * (LN(1 + (r.n1 + r.n0) / 608.8674434932844e0) + 2 * LN(1 / l.alpha)) AS lim
+  FROM rates AS r CROSS JOIN level AS l
+  WHERE r.n1 > 0 AND r.n0 > 0
+),
+bisect AS (
+  -- Each rate's likelihood-ratio interval: the rates whose deviance 2·[x·ln(x/(n·p)) + (n − x)·ln((n − x)/(n·(1 − p)))]
+  -- is at most lim. Sixty halvings of each bracket (inside: the estimate; outside: 0 or 1), to 1e-18.
+  SELECT signal, 0 AS step, x1, n1, x0, n0, p1, p0, lim,
+    p1 AS low1_in, 0e0 AS low1_out, p1 AS high1_in, 1e0 AS high1_out,
+    p0 AS low0_in, 0e0 AS low0_out, p0 AS high0_in, 1e0 AS high0_out
+  FROM anytime
+  UNION ALL
+  SELECT signal, step + 1, x1, n1, x0, n0, p1, p0, lim,
+    CASE WHEN 2 * (CASE WHEN x1 > 0 THEN x1 * LN(x1 / (n1 * (low1_in + low1_out) / 2)) ELSE 0 END
+                 + CASE WHEN x1 < n1 THEN (n1 - x1) * LN((n1 - x1) / (n1 * (1 - (low1_in + low1_out) / 2))) ELSE 0 END) > lim
+      THEN low1_in ELSE (low1_in + low1_out) / 2 END,
+    CASE WHEN 2 * (CASE WHEN x1 > 0 THEN x1 * LN(x1 / (n1 * (low1_in + low1_out) / 2)) ELSE 0 END
+                 + CASE WHEN x1 < n1 THEN (n1 - x1) * LN((n1 - x1) / (n1 * (1 - (low1_in + low1_out) / 2))) ELSE 0 END) > lim
+      THEN (low1_in + low1_out) / 2 ELSE low1_out END,
+    CASE WHEN 2 * (CASE WHEN x1 > 0 THEN x1 * LN(x1 / (n1 * (high1_in + high1_out) / 2)) ELSE 0 END
+                 + CASE WHEN x1 < n1 THEN (n1 - x1) * LN((n1 - x1) / (n1 * (1 - (high1_in + high1_out) / 2))) ELSE 0 END) > lim
+      THEN high1_in ELSE (high1_in + high1_out) / 2 END,
+    CASE WHEN 2 * (CASE WHEN x1 > 0 THEN x1 * LN(x1 / (n1 * (high1_in + high1_out) / 2)) ELSE 0 END
+                 + CASE WHEN x1 < n1 THEN (n1 - x1) * LN((n1 - x1) / (n1 * (1 - (high1_in + high1_out) / 2))) ELSE 0 END) > lim
+      THEN (high1_in + high1_out) / 2 ELSE high1_out END,
+    CASE WHEN 2 * (CASE WHEN x0 > 0 THEN x0 * LN(x0 / (n0 * (low0_in + low0_out) / 2)) ELSE 0 END
+                 + CASE WHEN x0 < n0 THEN (n0 - x0) * LN((n0 - x0) / (n0 * (1 - (low0_in + low0_out) / 2))) ELSE 0 END) > lim
+      THEN low0_in ELSE (low0_in + low0_out) / 2 END,
+    CASE WHEN 2 * (CASE WHEN x0 > 0 THEN x0 * LN(x0 / (n0 * (low0_in + low0_out) / 2)) ELSE 0 END
+                 + CASE WHEN x0 < n0 THEN (n0 - x0) * LN((n0 - x0) / (n0 * (1 - (low0_in + low0_out) / 2))) ELSE 0 END) > lim
+      THEN (low0_in + low0_out) / 2 ELSE low0_out END,
+    CASE WHEN 2 * (CASE WHEN x0 > 0 THEN x0 * LN(x0 / (n0 * (high0_in + high0_out) / 2)) ELSE 0 END
+                 + CASE WHEN x0 < n0 THEN (n0 - x0) * LN((n0 - x0) / (n0 * (1 - (high0_in + high0_out) / 2))) ELSE 0 END) > lim
+      THEN high0_in ELSE (high0_in + high0_out) / 2 END,
+    CASE WHEN 2 * (CASE WHEN x0 > 0 THEN x0 * LN(x0 / (n0 * (high0_in + high0_out) / 2)) ELSE 0 END
+                 + CASE WHEN x0 < n0 THEN (n0 - x0) * LN((n0 - x0) / (n0 * (1 - (high0_in + high0_out) / 2))) ELSE 0 END) > lim
+      THEN (high0_in + high0_out) / 2 ELSE high0_out END
+  FROM bisect
+  WHERE step < 60
+),
+hybrid AS (
+  -- Newcombe's hybrid of the two likelihood-ratio intervals: the anytime-valid interval of p1 − p0.
+  SELECT
+    signal,
+    p1 - p0 - SQRT(POW(p1 - low1_in, 2) + POW(high0_in - p0, 2)) AS anytime_low,
+    p1 - p0 + SQRT(POW(high1_in - p1, 2) + POW(p0 - low0_in, 2)) AS anytime_high
+  FROM bisect
+  WHERE step = 60
 )
 SELECT
   signal,
@@ -139,16 +214,20 @@ SELECT
   x0 AS converted_without,
   p1 AS rate_with, p1_low AS rate_with_low, p1_high AS rate_with_high,
   p0 AS rate_without, p0_low AS rate_without_low, p0_high AS rate_without_high,
-  diff AS difference, diff_low AS difference_low, diff_high AS difference_high,
+  diff AS difference, h.anytime_low AS difference_low, h.anytime_high AS difference_high,
+  diff_low AS difference_fixed_horizon_low, diff_high AS difference_fixed_horizon_high,
   ratio, ratio * EXP(-z * ratio_se) AS ratio_low, ratio * EXP(z * ratio_se) AS ratio_high,
   has_ratio AND k > 0 AS ratio_corrected,
-  CASE WHEN diff_low > 0 THEN 'more' WHEN diff_high < 0 THEN 'less' ELSE 'unclear' END AS verdict,
+  l.alpha,
+  CASE WHEN h.anytime_low > 0 THEN 'more' WHEN h.anytime_high < 0 THEN 'less' ELSE 'unclear' END AS verdict,
   CASE
     WHEN n1 > 0 AND n0 > 0 AND p1 <> p0 THEN CEIL(POW(
       (z * SQRT(pooled * (1 - pooled) * (1 / f + 1 / NULLIF(1 - f, 0))) + z_power * SQRT(p1 * (1 - p1) / f + p0 * (1 - p0) / NULLIF(1 - f, 0)))
       / (p1 - p0), 2))
   END AS sessions_for_80pct_power
 FROM katz
+LEFT JOIN hybrid AS h USING (signal)
+CROSS JOIN level AS l
 ORDER BY signal;
 
 -- Result 2: the funnel, with the drop-off from each step to the next and the weakest step marked

@@ -13,9 +13,10 @@ export const GA4_REPORT_SQL = new URL('./ga4-report.sql', import.meta.url);
 const PLAN_BLOCK = /-- plan:begin\n[\s\S]*?-- plan:end\n/;
 
 /**
- * The `-- plan:begin` … `-- plan:end` block of `ga4-report.sql` for a plan: the macro event names and
- * the stages' event names as temporary tables. Names are event names (`^[a-z][a-z0-9_]{0,39}$`,
- * checked by `checkPlan`), so they can stand in quotes as they are.
+ * The `-- plan:begin` … `-- plan:end` block of `ga4-report.sql` for a plan: the macro event names,
+ * the stages' event names and the error control as temporary tables. Names are event names
+ * (`^[a-z][a-z0-9_]{0,39}$`) and the error control one of two words, all checked by `checkPlan`,
+ * so they can stand in quotes as they are.
  */
 export function ga4PlanBlock(plan: ReportPlan): string {
   const macro = plan.macro.length
@@ -27,7 +28,8 @@ export function ga4PlanBlock(plan: ReportPlan): string {
         .map(([order, stage, name], index) => (index === 0 ? `SELECT ${order} AS stage_order, '${stage}' AS stage, '${name}' AS event_name` : `SELECT ${order}, '${stage}', '${name}'`))
         .join(' UNION ALL\n')
     : `SELECT 0 AS stage_order, '' AS stage, '' AS event_name LIMIT 0`;
-  return `-- plan:begin\nCREATE TEMP TABLE mc_macro AS\n${macro};\n\nCREATE TEMP TABLE mc_stages AS\n${stages};\n-- plan:end\n`;
+  const settings = `SELECT '${plan.errorControl}' AS error_control`;
+  return `-- plan:begin\nCREATE TEMP TABLE mc_macro AS\n${macro};\n\nCREATE TEMP TABLE mc_stages AS\n${stages};\n\nCREATE TEMP TABLE mc_settings AS\n${settings};\n-- plan:end\n`;
 }
 
 /**

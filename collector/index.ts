@@ -8,13 +8,13 @@ export type { EventStore, SignalQuery, SignalCounts, FunnelQuery, FunnelCounts }
 export { openDuckDBStore, DEFAULT_DATABASE } from './duckdb-store';
 export type { DuckDBStore } from './duckdb-store';
 export { validatePayload } from './validate';
-export { checkPlan, loadPlan, PlanError } from './plan';
-export type { ReportPlan } from './plan';
-export { buildReport, ASSOCIATION_NOTE, COUNTING_RULE } from './report';
-export type { Report, SignalReport, FunnelReport, FunnelStep } from './report';
+export { checkPlan, loadPlan, PlanError, ERROR_CONTROLS, DEFAULT_ERROR_CONTROL } from './plan';
+export type { ReportPlan, ErrorControl } from './plan';
+export { buildReport, ASSOCIATION_NOTE, COUNTING_RULE, INTERVAL_NOTE } from './report';
+export type { Report, SignalReport, FunnelReport, FunnelStep, ErrorControlReport } from './report';
 export { renderReportHtml } from './render-html';
 export { renderReportText } from './render-text';
-export { compare, wilson, newcombeDifference, katzRatio, sessionsForPower } from './stats';
+export { compare, wilson, newcombeDifference, katzRatio, sessionsForPower, anytimeDifference, anytimeMultiplier, likelihoodRatioRate, sessionsToSettle, verdictOf } from './stats';
 export { DEFAULT_RATE_LIMIT } from './rate-limit';
 export type { RateLimit } from './rate-limit';
 export { sendTraffic } from './send-traffic';

@@ -119,6 +119,8 @@ describe('ga4-report.sql on a GA4-shaped export, against the native report on th
       ['the demo plan', checkPlan(modelPlan(DEMO_MODEL))],
       // A plan that names a signal nobody sent, splits the stages differently, and has no conversion stage.
       ['another plan', checkPlan({ macro: ['generate_lead'], stages: { engagement: ['scroll_depth'], intent: ['form_begin', 'never_sent'] } })],
+      // Each signal at 5 %, where the other two plans share 5 % across their signals.
+      ['a per-signal plan', checkPlan({ ...modelPlan(DEMO_MODEL), errorControl: 'per-signal' })],
     ];
     for (const [seed, [label, plan]] of plans.entries()) {
       const events = [...generateTraffic(DEMO_MODEL, { seed: 300 + seed, sessions: 800 })].flatMap((session) => session.events);
@@ -165,6 +167,9 @@ describe('ga4-report.sql on a GA4-shaped export, against the native report on th
         near(row.difference, s.difference?.estimate);
         near(row.difference_low, s.difference?.low);
         near(row.difference_high, s.difference?.high);
+        near(row.difference_fixed_horizon_low, s.difference_fixed_horizon?.low);
+        near(row.difference_fixed_horizon_high, s.difference_fixed_horizon?.high);
+        near(row.alpha, s.alpha);
         near(row.ratio, s.ratio?.estimate);
         near(row.ratio_low, s.ratio?.low);
         near(row.ratio_high, s.ratio?.high);
@@ -197,6 +202,12 @@ describe('ga4-report.sql on a GA4-shaped export, against the native report on th
     const other = cases.find((entry) => entry.label === 'another plan')!;
     expect(other.ga4.signals.find((row) => row.signal === 'never_sent')).toMatchObject({ sessions_with: 0, verdict: 'unclear' });
     expect(other.ga4.signals.some((row) => row.signal === 'session_start' || row.signal === 'page_view')).toBe(false);
+    // Settled and open verdicts, at both error controls: the demo plan's 7 signals share 5 %.
+    const verdicts = new Set(cases.flatMap((entry) => entry.ga4.signals.map((row) => row.verdict)));
+    expect(verdicts).toContain('more');
+    expect(verdicts).toContain('unclear');
+    expect(cases.find((entry) => entry.label === 'the demo plan')!.ga4.signals[0]!.alpha).toBeCloseTo(0.05 / 7, 15);
+    expect(cases.find((entry) => entry.label === 'a per-signal plan')!.ga4.signals[0]!.alpha).toBe(0.05);
   });
 });
 
