@@ -2,7 +2,7 @@ import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
 import type { DataLayerOptions } from '../adapters/datalayer';
 import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
-import { NAME, PURPOSES, consentProblem, isPlain, show } from '../lib/validate';
+import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
 export type AdapterFactory = (options: ResolvedOptions) => Adapter;
@@ -70,7 +70,7 @@ export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFac
   if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
   const options = isPlain(raw) ? raw : {};
   for (const [key, value] of Object.entries(options)) {
-    const rule = RULES[key];
+    const rule = own(RULES, key) ? RULES[key] : undefined;
     if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
     else if (value === undefined) continue;
     else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);

@@ -106,7 +106,7 @@ export const createVideoTracker =
       info.time = video.currentTime;
       update(video, moments[event.type]!, info);
     };
-    for (const type in moments) listen(type, onMedia);
+    for (const type of Object.keys(moments)) listen(type, onMedia);
 
     const frames = new Map<HTMLIFrameElement, EmbedProvider>();
     watch('iframe', (frame) => {
