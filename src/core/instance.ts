@@ -197,12 +197,15 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if (problem) return fail(problem);
       const couldStore = mayStore();
       consent = applyConsent(consent, update, gpc);
+      // In memory first, for every queue, whatever storage does next: where storage throws at once (a
+      // sandboxed frame, some private modes), a withdrawal must still stop every destination.
+      for (const outbox of outboxes) safe(log, 'consent', () => (outbox.consentChanged(), !couldStore && mayStore() && void outbox.flush()));
       if (couldStore && !mayStore()) {
         // Withdrawn: no identifier and no stored event may remain.
         session.forget();
-        void journal?.clear().catch(() => {});
+        // Through a promise, so that an IndexedDB that throws at once throws nothing here either.
+        if (journal) new Promise((resolve) => resolve(journal!.clear())).catch(() => {});
       }
-      void each((outbox) => (outbox.consentChanged(), !couldStore && mayStore() && outbox.flush()));
     },
     flush: () => each((outbox) => outbox.flush()),
     debug(on = true) {
