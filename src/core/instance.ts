@@ -2,7 +2,7 @@ import type { CanonicalEvents, ConsentUpdate, DebugHandle, DebugRecord, Delivery
 import { builtInAdapters } from '../adapters/builtins';
 import { builtInTrackers } from '../trackers';
 import { pageContext } from '../lib/context';
-import { redactText, redactUrl } from '../lib/redact';
+import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
 import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
@@ -75,7 +75,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   const gpc = globalPrivacyControl();
   let consent = applyConsent(undefined, resolved.consent, gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
-  const session = createSession(mayStore);
+  const urlParams = resolved.urlParams;
+  const session = createSession(mayStore, urlParams);
 
   // IndexedDB opens on first need, and is given up for good at its first failure (idb-keyval keeps a
   // failed open, so every later call would fail the same way).
@@ -107,7 +108,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   let page: [string, PageContext] | undefined;
   const currentPage = () => {
     const key = location.href + document.title + referrer;
-    return (page?.[0] === key ? page : (page = [key, pageContext(referrer)]))[1];
+    return (page?.[0] === key ? page : (page = [key, pageContext(urlParams, referrer)]))[1];
   };
   // While a page view ends (an SPA route change), its last events still belong to it.
   let leavingPage: PageContext | undefined;
@@ -152,6 +153,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     watch: dom.watch,
     onLeave: (hook) => leaveHooks.push(hook),
     onPage: (hook) => pageHooks.push(hook),
+    redactUrl: (url) => redactUrl(url, urlParams),
   };
   const settings = resolved.trackers as Record<string, Record<string, unknown> | false | undefined>;
   const teardowns: (() => void)[] = [];
@@ -167,7 +169,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     if (settings.spa !== false) {
       teardowns.push(
         watchRoutes((from) => {
-          leavingPage = { url: redactUrl(from), path: new URL(from).pathname, title: redactText(document.title), referrer: redactUrl(referrer) };
+          leavingPage = pageContext(urlParams, referrer, from);
           run(leaveHooks);
           leavingPage = undefined;
           referrer = from;
