@@ -13,6 +13,7 @@ import { watchLifecycle } from './lifecycle';
 import { resolveOptions } from './options';
 import { MAX_REQUEST_BYTES, createOutbox, sizeOf } from './outbox';
 import { createSession } from './session';
+import { loadScript } from './loader';
 
 /** An event must fit in one request, with room to spare. */
 export const MAX_EVENT_BYTES = MAX_REQUEST_BYTES / 2;
@@ -60,13 +61,12 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     const src = resolved.debugSrc;
     if (overlayRequested || !src) return;
     overlayRequested = true;
-    // A script from the site's own folder: allowed under `script-src 'self'`, fetched only when debugging.
-    const script = document.createElement('script');
-    script.src = src;
     // What the overlay reads: the instance's listeners and counters, the plan, and the story so far.
     const handle = (): DebugHandle => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, adapters: resolved.adapters.map((adapter) => adapter.name), history: history! });
-    script.onload = () => safe(log, 'overlay', () => (window as { microconvOverlay?: { mount(handle: DebugHandle): void } }).microconvOverlay?.mount(handle()));
-    document.head.append(script);
+    // From the folder microconv.js came from (or the debugSrc given in code), fetched only when debugging.
+    safe(log, 'overlay', () =>
+      loadScript(src, () => safe(log, 'overlay', () => (window as { microconvOverlay?: { mount(handle: DebugHandle): void } }).microconvOverlay?.mount(handle()))),
+    );
   };
   let overlayRequested = false;
   // This instance's name in the shared queue: unique enough across a site's tabs, and cheaper at load
