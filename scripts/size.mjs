@@ -8,7 +8,9 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 const KB = 1024;
 /** file: [budget, target from the issues (if different)] */
 const budgets = {
-  'microconv.js': [11.5 * KB, 5.5 * KB], // core, all trackers, endpoint, gtag, meta and datalayer adapters
+  // core, all trackers, endpoint, gtag, meta and datalayer adapters; + 505: the default-deny URL policy,
+  // the Trusted Types loader, the real-script check and editable-text exclusion (issue 10), as measured
+  'microconv.js': [11.5 * KB + 505, 5.5 * KB],
   'microconv-debug.js': [6 * KB], // the overlay
   'microconv-vitals.js': [3.25 * KB], // web vitals for the script tag (web-vitals itself is most of it)
 };
