@@ -2,7 +2,7 @@ import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
 import type { DataLayerOptions } from '../adapters/datalayer';
 import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
-import { NAME, PURPOSES, consentProblem, isPlain, show } from '../lib/validate';
+import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
 export type AdapterFactory = (options: ResolvedOptions) => Adapter;
@@ -16,6 +16,8 @@ export interface ResolvedOptions {
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
+  /** The query parameters whose values URLs may keep besides `utm_*`, in lower case. */
+  urlParams: string[];
   gtag?: GtagOptions;
   meta?: MetaOptions;
   datalayer?: DataLayerOptions;
@@ -53,7 +55,9 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
   debug: [(debug) => debug === !!debug, 'true or false'],
-  debugSrc: [(url) => typeof url === 'string', 'a URL'],
+  // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
+  debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
+  urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
   gtag: [isPlain, 'an object of gtag adapter options'],
   meta: [isPlain, 'an object of meta adapter options'],
@@ -66,16 +70,17 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
  * tag: a typo in one attribute must not stop all tracking).
  */
 export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
-  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted' };
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
   if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
   const options = isPlain(raw) ? raw : {};
   for (const [key, value] of Object.entries(options)) {
-    const rule = RULES[key];
+    const rule = own(RULES, key) ? RULES[key] : undefined;
     if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
     else if (value === undefined) continue;
     else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);
     else if (key === 'batch') Object.assign(resolved.batch, value);
-    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' ? absolute(value) : value;
+    else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
+    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
 
   const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;
