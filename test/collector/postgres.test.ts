@@ -395,7 +395,7 @@ describePostgres('the PostgreSQL store', () => {
       expect(forwards + backwards).toBe(3000);
     }
     expect(await left.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS ids FROM events')).toEqual([{ n: 9600, ids: 9600 }]);
-  });
+  }, 60_000);
 });
 
 /** A row of either store in one form: times as epoch ms, ids as text, params parsed (both drivers return them differently). */
