@@ -3,7 +3,7 @@
  * `data-consent="gtag"` follows Google Consent Mode's commands in the dataLayer, `data-consent="tcf"` an
  * IAB TCF v2.2 CMP (a stand-in, `e2e/pages/v-tcf-cmp.js`, speaking the CMP API). Events wait while
  * consent is pending, go when it is granted, are dropped (counted) when it is denied, and follow later
- * changes.
+ * changes. And the gtag adapter's advanced consent mode.
  */
 import type { Page } from '@playwright/test';
 import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
@@ -142,6 +142,18 @@ test.describe("data-consent='gtag'", () => {
     await gtag(page, 'consent', 'update', all('denied'));
     expect(await messages()).toHaveLength(before + 1);
     expect(await page.evaluate(() => window.dataLayer.length)).toBe(length + 1);
+  });
+
+  test('advanced consent mode: events reach gtag while analytics_storage is denied; nothing else leaves, nothing is stored', async ({ page, collector }) => {
+    await load(page, `/v-gtag-consent.html?advanced=1&default=${encodeURIComponent(JSON.stringify(all('denied')))}`);
+    const ids = await visit(page);
+    await flush(page);
+    expect(await vendorIds(page)).toEqual({ gtag: ids, datalayer: [], meta: [] });
+    expect(collector.requests).toEqual([]);
+    expect((await stats(page)).dropped).toEqual({ consent_denied: 9 }); // endpoint, meta, datalayer
+    expect((await probe(page)).events.map((event) => event.anonymous_id)).toEqual([null, null, null]);
+    expect(await stored(page)).toEqual({ keys: [], localStorage: 0, database: false, records: 0 });
+    expect(await page.evaluate(() => document.cookie)).toBe('');
   });
 });
 

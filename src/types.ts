@@ -196,8 +196,8 @@ export interface Options {
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
   debug?: boolean;
-  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`). */
-  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number };
+  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`, `consentMode`). */
+  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number; consentMode?: 'basic' | 'advanced' };
   /** Options of the built-in `meta` adapter (`events`: a mapping to Meta standard events, or `'standard'`). */
   meta?: { events?: Record<string, string | ((event: MicroconvEvent) => string | undefined)> | 'standard'; waitMs?: number };
   /** Options of the built-in `datalayer` adapter (`name` of the array). */

@@ -1,12 +1,12 @@
 /**
  * `consent: 'gtag'`: microconv follows the Google Consent Mode commands the page already pushes to its
  * dataLayer, before and after microconv starts, without breaking the page's dataLayer or GTM's hold on
- * `dataLayer.push`.
+ * `dataLayer.push`. And the gtag adapter's advanced consent mode.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAttributes } from '../src/core/bootstrap';
 import { init } from '../src/core/instance';
-import type { LogEntry } from '../src/types';
+import type { LogEntry, MicroconvEvent } from '../src/types';
 import { all, purposeProbe } from './support/purposes';
 
 type Page = { dataLayer?: unknown[]; gtag?: (...args: unknown[]) => void };
@@ -24,6 +24,7 @@ const denied = all('denied');
 
 beforeEach(() => {
   delete page.dataLayer;
+  delete page.gtag;
   localStorage.clear();
 });
 afterEach(() => vi.useRealTimers());
@@ -210,5 +211,44 @@ describe("consent: 'gtag'", () => {
     const script = document.createElement('script');
     script.dataset.consent = 'gtag';
     expect(readAttributes(script).consent).toBe('gtag');
+  });
+});
+
+describe("the gtag adapter's consentMode", () => {
+  /** gtag's `event` calls, as the dataLayer holds them. */
+  const gtagEvents = () => (page.dataLayer || []).map((entry) => Array.from(entry as ArrayLike<unknown>)).filter((args) => args[0] === 'event');
+
+  it("'advanced' sends to gtag while analytics_storage is denied or pending; microconv keeps no identifier and writes nothing", async () => {
+    snippet();
+    page.gtag = gtag;
+    const events: MicroconvEvent[] = [];
+    const mc = init({ adapters: ['gtag'], gtag: { consentMode: 'advanced' }, consent: 'denied' });
+    mc.on('event', (event) => events.push(event));
+    mc.track('pricing_viewed', { plan: 'pro' });
+    mc.consent('pending');
+    mc.track('calculator_used');
+    await mc.flush();
+    expect(gtagEvents().map((args) => args[1])).toEqual(['pricing_viewed', 'calculator_used']);
+    expect(events.map((event) => event.anonymous_id)).toEqual([null, null]);
+    expect(localStorage.length).toBe(0);
+    expect(mc.stats().dropped).toEqual({});
+    await mc.destroy();
+  });
+
+  it("'basic', the default, holds and drops for analytics_storage as before", async () => {
+    snippet();
+    page.gtag = gtag;
+    for (const gtagOptions of [{}, { consentMode: 'basic' as const }]) {
+      const mc = init({ adapters: ['gtag'], gtag: gtagOptions, consent: 'denied' });
+      mc.track('pricing_viewed');
+      await mc.flush();
+      expect(mc.stats().dropped).toEqual({ consent_denied: 1 });
+      await mc.destroy();
+    }
+    expect(gtagEvents()).toEqual([]);
+  });
+
+  it('refuses any other consentMode', () => {
+    expect(() => init({ adapters: ['gtag'], gtag: { consentMode: 'full' as never } })).toThrow(/option gtag must be .*consentMode/);
   });
 });

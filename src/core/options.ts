@@ -57,7 +57,7 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
   debug: [(debug) => debug === !!debug, 'true or false'],
   debugSrc: [(url) => typeof url === 'string', 'a URL'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [isPlain, 'an object of gtag adapter options'],
+  gtag: [(gtag) => isPlain(gtag) && [undefined, 'basic', 'advanced'].includes(gtag.consentMode as string), 'an object of gtag adapter options (consentMode: basic or advanced)'],
   meta: [isPlain, 'an object of meta adapter options'],
   datalayer: [isPlain, 'an object of datalayer adapter options'],
 };
