@@ -5,7 +5,7 @@ import { pageContext } from '../lib/context';
 import { redactText, redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
-import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
+import { consentProblem, copyParams, nameProblem, own, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
@@ -214,7 +214,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if ((debugOn = !!on)) overlay();
     },
     on(type, listener) {
-      const set = listeners[type] as Set<typeof listener> | undefined;
+      // Own keys only: `on('constructor')` must not find Object.prototype's.
+      const set = typeof type === 'string' && own(listeners, type) ? (listeners[type] as Set<typeof listener>) : undefined;
       if (set && typeof listener === 'function') set.add(listener);
       else fail(`on() takes a type (${Object.keys(listeners)}) and a function`);
       return () => void set?.delete(listener);
