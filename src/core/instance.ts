@@ -47,7 +47,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     if (status === 'dropped' || status === 'failed') dropped[reason!] = (dropped[reason!] || 0) + count;
     emit('delivery', { adapter, status, event_ids: ids, reason });
   };
-  const throws = (options as Options | undefined)?.errors !== 'log';
+  // Read once, like every option; an `errors` that cannot be read is the npm default.
+  const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (message: string): undefined => {
     if (throws) throw new TypeError('microconv: ' + message);
