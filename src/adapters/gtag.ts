@@ -1,6 +1,7 @@
 import type { Adapter, MicroconvEvent } from '../types';
 import { deliveryError } from '../core/backoff';
 import { cut } from '../lib/cut';
+import { own } from '../lib/validate';
 import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 export interface GtagOptions {
@@ -73,7 +74,7 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: Gt
     consent: ['analytics_storage'],
     immediate: true,
     send([event], { note }) {
-      const name = names[event!.name] || event!.name;
+      const name = (own(names, event!.name) && names[event!.name]) || event!.name;
       if (GA4_RESERVED_EVENTS.includes(name) || RESERVED_PREFIX.test(name) || !/^[a-zA-Z]\w{0,39}$/.test(name)) throw deliveryError('ga4_reserved_name', false);
       const params = ga4Params(event!, note);
       if (send_to) params.send_to = send_to;
