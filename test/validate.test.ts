@@ -81,6 +81,8 @@ describe('hostile params', () => {
 
   it('says a getter or a Proxy cannot be read, rather than calling it a circular reference', () => {
     expect(() => copyParams({ get total() { throw new Error('not loaded yet'); } })).toThrow('params cannot be read: not loaded yet');
+    expect(() => copyParams({ get total() { throw 'not loaded yet'; } })).toThrow('params cannot be read: not loaded yet');
+    expect(() => copyParams({ get total() { throw undefined; } })).toThrow('params cannot be read: undefined');
     expect(() => copyParams({ cart: new Proxy({}, { ownKeys() { throw new Error('revoked'); } }) })).toThrow('params cannot be read: revoked');
     expect(() => copyParams(new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } }))).toThrow('params cannot be read: trap');
   });

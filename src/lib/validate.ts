@@ -57,29 +57,33 @@ export const nameProblem = (name: unknown): string | undefined =>
 export function copyParams(params: unknown): Params {
   if (params === undefined) return {};
   const depths = new WeakMap<object, number>();
+  // Our own refusal, told from a string that the page's getter may throw.
+  let refusal: string | undefined;
+  const refuse = (message: string): never => {
+    throw (refusal = message);
+  };
   try {
-    if (!isPlain(params)) throw `params must be a plain object, not ${show(params)}`;
+    if (!isPlain(params)) refuse(`params must be a plain object, not ${show(params)}`);
     return JSON.parse(
       // Dates and other objects with toJSON arrive here already turned into what JSON makes of them; arrays
       // and plain objects as they are, whatever toJSON the page gave their prototypes.
       JSON.stringify(params, function (this: Record<string, unknown>, key, value) {
         value = withoutToJson.call(this, key, value);
         // Code that copies by assignment, as vendors' tags do, turns `__proto__` into a prototype.
-        if (key === '__proto__') throw 'parameter __proto__ cannot be sent: receivers take it for a prototype';
-        if (wellFormed(key) !== key) throw `parameter name ${show(key)} is not valid Unicode (half of an emoji)`;
+        if (key === '__proto__') refuse('parameter __proto__ cannot be sent: receivers take it for a prototype');
+        if (wellFormed(key) !== key) refuse(`parameter name ${show(key)} is not valid Unicode (half of an emoji)`);
         const type = typeof value;
         if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value))) return value;
-        if (!Array.isArray(value) && !isPlain(value)) throw `parameter ${key} cannot be sent: ${show(value)}`;
+        if (!Array.isArray(value) && !isPlain(value)) refuse(`parameter ${key} cannot be sent: ${show(value)}`);
         const depth = (depths.get(this) || 0) + 1;
-        if (depth > MAX_DEPTH) throw `params are nested deeper than ${MAX_DEPTH} levels`;
+        if (depth > MAX_DEPTH) refuse(`params are nested deeper than ${MAX_DEPTH} levels`);
         depths.set(value, depth);
         return value;
       }),
     );
   } catch (error) {
-    // Ours are strings; JSON's own is a TypeError about a cycle; anything else came from the page's getters or Proxies.
-    if (typeof error === 'string') throw error;
-    throw /circular|cyclic/i.test(describe(error)) ? 'params hold a circular reference' : `params cannot be read: ${describe(error)}`;
+    // Ours; JSON's own TypeError about a cycle; or what the page's getters and Proxies threw.
+    throw refusal !== undefined && error === refusal ? error : /circular|cyclic/i.test(describe(error)) ? 'params hold a circular reference' : `params cannot be read: ${describe(error)}`;
   }
 }
 
