@@ -41,6 +41,11 @@ describe('options that cannot be read', () => {
     expect(mc.stats().dropped).toEqual({ invalid: 2 });
     expect(error.mock.calls.map(String)).toEqual([expect.stringContaining('option trackers cannot be read'), expect.stringContaining('an adapter cannot be read')]);
   });
+
+  it('a refused adapters option is one error, not one per item it holds', () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect(start({ adapters: new Uint8Array(4), errors: 'log' }).stats().dropped).toEqual({ invalid: 1 });
+  });
 });
 
 describe('keys and nested options', () => {
@@ -62,6 +67,9 @@ describe('keys and nested options', () => {
     [{ meta: { events: 'standrd' } }, 'option meta.events cannot be "standrd"'],
     [{ datalayer: { name: 5 } }, 'option datalayer.name cannot be 5'],
     [{ plan: { macros: ['purchase'] } }, 'option plan must be'],
+    [{ debugSrc: 'javascript:alert(1)' }, 'option debugSrc must be an http(s) URL'],
+    [{ debugSrc: 'data:text/javascript,alert(1)' }, 'option debugSrc must be an http(s) URL'],
+    [{ debugSrc: 'http://[' }, 'option debugSrc must be an http(s) URL'],
     [{ plan: { stages: 5 } }, 'option plan must be'],
     [{ plan: { stages: { awareness: ['cta_click'] } } }, 'option plan must be'],
   ])('refuses %j by its path', (options, message) => {

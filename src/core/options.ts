@@ -97,7 +97,8 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
   debug: [(debug) => debug === !!debug, 'true or false'],
-  debugSrc: [(url) => typeof url === 'string', 'a URL'],
+  // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
+  debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
   gtag: [isPlain, 'an object of gtag adapter options'],
   meta: [isPlain, 'an object of meta adapter options'],
@@ -132,7 +133,7 @@ export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFac
       value = (raw as Record<string, unknown>)[key];
       if (value === undefined) continue;
       problem = rule[0](value) ? nestedProblem(key, value) : `option ${key} must be ${rule[1]}, not ${show(value)}`;
-      if (key === 'adapters') adapters = [...value];
+      if (!problem && key === 'adapters') adapters = [...value];
     } catch (error) {
       problem = `option ${key} cannot be read: ${describe(error)}`;
     }
