@@ -181,3 +181,12 @@ describe('an event named like a member of Object.prototype', () => {
     expect(w.gtag).toHaveBeenCalledWith('event', 'constructor', { event_id: event('x').event_id });
   });
 });
+
+// Found by fuzzing (test/fuzz/track.test.ts): a parameter named event_id replaced the event's own id in
+// what GA4 got, so the deduplication key no longer matched the other destinations'.
+it("a parameter named event_id never replaces the event's id at GA4, and its refusal is counted", () => {
+  const note = vi.fn();
+  const out = ga4Params(event('purchase', { event_id: 'mine', value: 1 }), note);
+  expect(out).toEqual({ event_id: event('x').event_id, value: 1 });
+  expect(note).toHaveBeenCalledWith('ga4_param_refused', expect.stringContaining('event_id'));
+});

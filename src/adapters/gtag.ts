@@ -35,7 +35,8 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
   const params: Record<string, unknown> = { event_id: event.event_id };
   let count = 1;
   for (const [key, value] of Object.entries(event.params)) {
-    if (GA4_RESERVED_PARAMS.includes(key) || RESERVED_PREFIX.test(key) || key.length > MAX_NAME) note('ga4_param_refused', `${event.name}: parameter ${key} is reserved in GA4 or over ${MAX_NAME} characters`);
+    // `event_id` is the event's own, the key that deduplicates it across destinations.
+    if (key === 'event_id' || GA4_RESERVED_PARAMS.includes(key) || RESERVED_PREFIX.test(key) || key.length > MAX_NAME) note('ga4_param_refused', `${event.name}: parameter ${key} is reserved or over ${MAX_NAME} characters`);
     else if (count >= GA4_MAX_PARAMS) note('ga4_param_over_limit', `${event.name}: parameter ${key} is over GA4's ${GA4_MAX_PARAMS}`);
     else {
       count++;
