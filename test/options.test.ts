@@ -70,6 +70,8 @@ describe('keys and nested options', () => {
     [{ debugSrc: 'javascript:alert(1)' }, 'option debugSrc must be an http(s) URL'],
     [{ debugSrc: 'data:text/javascript,alert(1)' }, 'option debugSrc must be an http(s) URL'],
     [{ debugSrc: 'http://[' }, 'option debugSrc must be an http(s) URL'],
+    [{ debugSrc: '' }, 'option debugSrc must be an http(s) URL'],
+    [{ endpoint: ' ' }, 'option endpoint must be an http(s) URL'],
     [{ plan: { stages: 5 } }, 'option plan must be'],
     [{ plan: { stages: { awareness: ['cta_click'] } } }, 'option plan must be'],
   ])('refuses %j by its path', (options, message) => {

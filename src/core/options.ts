@@ -27,7 +27,8 @@ const STAGES = ['engagement', 'consideration', 'intent', 'conversion'];
 
 const absolute = (url: unknown): string => {
   try {
-    return typeof url === 'string' ? new URL(url, location.href).href : '';
+    // An empty URL is the page itself: never a collector, nor a script.
+    return typeof url === 'string' && url.trim() ? new URL(url, location.href).href : '';
   } catch {
     return '';
   }
