@@ -63,7 +63,8 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
     if (!target.shadowRoot && !target.closest?.('form[data-mc-form]')) return;
     const elements = elementsOf(event);
     if (elements.some((element) => attribute(element, 'data-mc-ignore') !== null)) return;
-    const form = elements.find((element) => element.tagName === 'FORM' && attribute(element, 'data-mc-form'));
+    // instanceof, not tagName: a field named `tagName` shadows the form's.
+    const form = elements.find((element) => element instanceof HTMLFormElement && attribute(element, 'data-mc-form'));
     if (!form) return;
     const state = stateOf(form);
     state.field = attribute(elements[0]!, 'name') || state.field;
