@@ -11,7 +11,7 @@ afterEach(() => mc?.destroy());
 
 it('fields named like the form properties microconv reads do not hide the form or change its name and id', async () => {
   document.body.innerHTML = `<button data-mc-cta="probe"></button>
-    <form data-mc-form="signup" id="signup-form"><input name="tagName"><input name="id"><input name="name"><input name="email"></form>`;
+    <form data-mc-form="signup" id="signup-form"><input name="tagName"><input name="nodeType"><input name="id"><input name="name"><input name="email"></form>`;
   const form = document.querySelector('form')!;
   for (const field of form.querySelectorAll('input')) if (field.name !== 'email') Object.defineProperty(form, field.name, { value: field });
   mc = init({ adapters: [] });
