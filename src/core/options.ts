@@ -4,6 +4,7 @@ import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
 import { describe } from '../lib/safe';
 import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
+import { consentSources } from '../consent/sources';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
 export type AdapterFactory = (options: ResolvedOptions) => Adapter;
@@ -13,10 +14,13 @@ export interface ResolvedOptions {
   adapters: Adapter[];
   trackers: Record<string, unknown>;
   batch: { size: number; intervalMs: number };
-  consent: ConsentUpdate;
+  /** Defaults, or the name of the site's own consent source (see `consentSources`). */
+  consent: ConsentUpdate | string;
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
+  /** The query parameters whose values URLs may keep besides `utm_*`, in lower case. */
+  urlParams: string[];
   gtag?: GtagOptions;
   meta?: MetaOptions;
   datalayer?: DataLayerOptions;
@@ -54,7 +58,7 @@ const NESTED: Record<string, Record<string, Test>> = {
   video: { marks: percents },
   vitals: {},
   spa: { query: flag },
-  gtag: { send_to: text, names: (names) => isPlain(names) && Object.values(names).every(text), waitMs: ms },
+  gtag: { send_to: text, names: (names) => isPlain(names) && Object.values(names).every(text), waitMs: ms, consentMode: text }, // consentMode's values: RULES.gtag
   meta: { events: (events) => events === 'standard' || (isPlain(events) && Object.values(events).every((mapped) => text(mapped) || typeof mapped === 'function')), waitMs: ms },
   datalayer: { name: text },
 };
@@ -88,7 +92,7 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
       ),
     '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
   ],
-  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending or an object of purposes'],
+  consent: [(consent) => consentSources.hasOwnProperty(consent) || !consentProblem(consent), `granted, denied, pending, an object of purposes, or a consent source (${Object.keys(consentSources)})`],
   plan: [
     (plan) =>
       isPlain(plan) &&
@@ -100,8 +104,9 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
   debug: [(debug) => debug === !!debug, 'true or false'],
   // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
   debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
+  urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [isPlain, 'an object of gtag adapter options'],
+  gtag: [(gtag) => isPlain(gtag) && [undefined, 'basic', 'advanced'].includes(gtag.consentMode as string), 'an object of gtag adapter options (consentMode: basic or advanced)'],
   meta: [isPlain, 'an object of meta adapter options'],
   datalayer: [isPlain, 'an object of datalayer adapter options'],
 };
@@ -113,7 +118,7 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
  * throws as it is read (a getter, a Proxy) is a faulty option, not a crash.
  */
 export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
-  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted' };
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
   let keys: string[] = [];
   let adapters: unknown[] | undefined;
   try {
@@ -140,7 +145,8 @@ export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFac
     }
     if (problem) fail(problem);
     else if (key === 'batch') Object.assign(resolved.batch, value);
-    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' ? absolute(value) : value;
+    else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
+    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
 
   for (const item of adapters || (resolved.endpoint ? ['endpoint'] : [])) {
