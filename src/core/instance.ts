@@ -5,8 +5,9 @@ import { pageContext } from '../lib/context';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
-import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
+import { consentProblem, copyParams, nameProblem, own, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
+import { consentSources } from '../consent/sources';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
@@ -48,7 +49,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     if (status === 'dropped' || status === 'failed') dropped[reason!] = (dropped[reason!] || 0) + count;
     emit('delivery', { adapter, status, event_ids: ids, reason });
   };
-  const throws = (options as Options | undefined)?.errors !== 'log';
+  // Read once, like every option; an `errors` that cannot be read is the npm default.
+  const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (message: string): undefined => {
     if (throws) throw new TypeError('microconv: ' + message);
@@ -74,7 +76,9 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   // than a first call into the browser's crypto.
   const owner = Date.now().toString(36) + Math.random().toString(36).slice(2);
   const gpc = globalPrivacyControl();
-  let consent = applyConsent(undefined, resolved.consent, gpc);
+  // The site's own consent tool, when the option names one: pending until it speaks (started at the end).
+  const consentSource = consentSources[resolved.consent as string];
+  let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const urlParams = resolved.urlParams;
   const session = createSession(mayStore, urlParams);
@@ -219,7 +223,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if ((debugOn = !!on)) overlay();
     },
     on(type, listener) {
-      const set = listeners[type] as Set<typeof listener> | undefined;
+      // Own keys only: `on('constructor')` must not find Object.prototype's.
+      const set = typeof type === 'string' && own(listeners, type) ? (listeners[type] as Set<typeof listener>) : undefined;
       if (set && typeof listener === 'function') set.add(listener);
       else fail(`on() takes a type (${Object.keys(listeners)}) and a function`);
       return () => void set?.delete(listener);
@@ -241,5 +246,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       for (const set of Object.values(listeners)) set.clear();
     },
   };
+  // The site's consent tool takes over now: it may answer at once, through the instance's own consent().
+  const stopSource = consentSource && safe(log, 'consent source', () => consentSource((update) => instance.consent(update), log));
+  if (stopSource) teardowns.push(stopSource);
   return instance;
 }
