@@ -9,6 +9,10 @@ import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
 import type { EventStore } from './store';
 import { validatePayload } from './validate';
+import { forwardingFor, serveForwardFile } from './forward/collector-hooks';
+import type { Forwarder } from './forward/forwarder';
+import { protectIdentifiers, type IdentifierOptions } from './forward/hash';
+import type { ForwardOptions } from './forward/types';
 
 /** Contract 5: each request carries at most 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -47,6 +51,10 @@ export interface CollectorOptions {
   now?: () => number;
   /** Where unexpected errors (storage down, a bug) are reported. Default: `console.error`. */
   onError?: (error: unknown) => void;
+  /** Server-side forwarding to Meta, Google Ads and GA4 (`forward/`, README "Server-side forwarding"). */
+  forward?: ForwardOptions;
+  /** How raw e-mail addresses and phone numbers are normalised before they are hashed on receipt. */
+  identifiers?: IdentifierOptions;
 }
 
 /** A Node request handler (connect-style: `next` is called for paths it does not serve) with its store. */
@@ -56,6 +64,8 @@ export interface Collector {
   readonly store: Promise<EventStore>;
   /** Closes the store; requests after this fail with 503. */
   close(): Promise<void>;
+  /** Server-side forwarding, when `forward` is configured. */
+  readonly forwarder: Forwarder | null;
 }
 
 class HttpError extends Error {
@@ -93,6 +103,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
+  const forwarder = forwardingFor(options.forward, store, plan, now, onError);
   let closed = false;
 
   async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
@@ -124,7 +135,11 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
     try {
       if (closed) throw new Error('collector closed');
-      await (await store).insert(validation.payload.events, now());
+      // Raw e-mail addresses and phone numbers become hashes before anything is stored.
+      const events = protectIdentifiers(validation.payload.events, options.identifiers, forwarder?.countIdentifierDrop);
+      await (await store).insert(events, now());
+      // In the same try: an outbox that cannot take them answers 503, and the client's retry enqueues them.
+      await forwarder?.enqueue(events, { ip: client, userAgent: request.headers['user-agent'] });
     } catch (error) {
       onError(error);
       // 5xx: the SDK keeps the batch and retries; deduplication makes the retry safe.
@@ -136,6 +151,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
   async function report(response: ServerResponse, head: boolean, format: 'html' | 'json'): Promise<void> {
     const built = await buildReport(await store, plan!, now());
+    if (forwarder) built.forwarding = await forwarder.section(built);
     const body = format === 'html' ? renderReportHtml(built) : JSON.stringify(built, null, 2);
     response.writeHead(200, {
       'Content-Type': format === 'html' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
@@ -184,6 +200,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       return report(response, method === 'HEAD', path === reportPath ? 'html' : 'json');
     }
 
+    if (await serveForwardFile(forwarder, options.forward, request, response)) return;
     if (next) return next();
     throw new HttpError(404, { error: 'not_found' });
   }
@@ -211,8 +228,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }) as Collector;
 
   Object.defineProperty(collector, 'store', { value: store });
+  Object.defineProperty(collector, 'forwarder', { value: forwarder });
   collector.close = async () => {
     closed = true;
+    await forwarder?.close();
     await (await store).close();
   };
   return collector;

@@ -2,6 +2,7 @@ import { planSignals, type ReportPlan, type Stage } from './plan';
 import { compare, wilson, type Estimate, type RatioEstimate, type VerdictKind } from './stats';
 import type { EventStore } from './store';
 import { formatCount, formatPoints } from './format';
+import type { ForwardingReport } from './forward/report-section';
 
 /** Said in every output: the report measures association, and a reader must not take it for cause. */
 export const ASSOCIATION_NOTE =
@@ -35,6 +36,8 @@ export interface Report {
   /** Said when several signals are judged at once. */
   multiple_comparisons: string;
   funnel: FunnelReport;
+  /** Server-side forwarding, when the collector forwards: where each signal goes and why, per destination status. */
+  forwarding?: ForwardingReport;
 }
 
 export interface SignalReport {
