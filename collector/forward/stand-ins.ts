@@ -17,9 +17,10 @@ export interface StandInCredentials {
   ga4: { measurementId: string; apiSecret: string };
 }
 
-/** A scripted answer: the next request to that destination gets it instead of the normal one. */
+/** A scripted answer: the next request to that destination gets it instead of the normal one (`pass`: the normal one). */
 export interface ScriptedAnswer {
-  status: number;
+  status?: number;
+  pass?: boolean;
   body?: unknown;
   headers?: Record<string, string>;
   /** Drop the connection instead of answering (a network error). */
@@ -102,8 +103,9 @@ export async function startStandIns(options: { now?: () => number; credentials?:
       const destination = route(url.pathname);
       const call: Call = { path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, raw, body: parseJson(raw) };
       if (!destination || request.method !== 'POST') return reply(response, { status: 404, body: { error: 'not found' } });
-      const scripted = scripts.get(destination)?.shift();
-      const answer = scripted ?? handlers[destination]!(call);
+      const next = scripts.get(destination)?.shift();
+      const scripted = next?.pass ? undefined : next;
+      const answer: Answer = scripted ? { status: scripted.status ?? 200, body: scripted.body, headers: scripted.headers } : handlers[destination]!(call);
       requests.push({ destination, method: request.method, path: url.pathname, query: call.query, headers: request.headers, body: call.body ?? raw, status: scripted?.hangUp ? 0 : answer.status });
       if (scripted?.hangUp) return void request.socket.destroy();
       reply(response, answer);
@@ -190,7 +192,7 @@ function meta(
     problems.push(`meta: ${message}`);
     return { status, body: { error: { message, type: 'OAuthException', code, ...(subcode ? { error_subcode: subcode } : {}), is_transient: false, fbtrace_id: 'AbCdEf' } } };
   };
-  if (!call.path.startsWith(`/`) || call.path.split('/')[2] !== expected.pixelId) return error(`Unsupported post request: pixel ${call.path.split('/')[2]}`, 100);
+  if (call.path.split('/')[2] !== expected.pixelId) return error(`Unsupported post request: pixel ${call.path.split('/')[2]}`, 100);
   if (call.query.access_token !== expected.accessToken) return error('Invalid OAuth access token - Cannot parse access token', 190);
   const body = call.body;
   if (!isObject(body) || !Array.isArray(body.data) || body.data.length === 0 || body.data.length > 1000) return error('Invalid parameter: data must be an array of 1 to 1000 events', 100);

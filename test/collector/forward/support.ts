@@ -57,7 +57,7 @@ export interface Setup {
 }
 
 /** Forward options pointing every destination at the stand-ins, with fast, fixed retries. */
-export function standInForward(standIns: StandIns, clock: { now: number }, extra: Partial<ForwardOptions> = {}): ForwardOptions {
+export function standInForward(standIns: StandIns, extra: Partial<ForwardOptions> = {}): ForwardOptions {
   const { meta, googleAds, ga4 } = standIns.credentials;
   return {
     meta: { pixelId: meta.pixelId, accessToken: meta.accessToken, baseUrl: standIns.url, send: 'all', events: 'standard' },
@@ -94,7 +94,7 @@ export async function setup(
     onError: (error) => void errors.push(error),
     plan: PLAN,
     now: () => clock.now,
-    forward: configure(standInForward(standIns, clock), standIns),
+    forward: configure(standInForward(standIns), standIns),
     ...collectorOptions,
   });
   const forwarder = running.collector.forwarder!;
