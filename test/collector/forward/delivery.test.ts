@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { startStandIns } from '../../../collector/forward/stand-ins';
+import type { ForwardOptions } from '../../../collector/forward/types';
 import { bodies, event, setup, T0, type Setup } from './support';
 
 let current: Setup | undefined;
@@ -12,7 +13,7 @@ afterEach(async () => {
   current = undefined;
 });
 const start = async (...args: Parameters<typeof setup>) => (current = await setup(...args));
-const metaOnly = (forward: Parameters<Parameters<typeof setup>[0]>[0]) => ({ ...forward, googleAds: undefined, ga4: undefined });
+const metaOnly = (forward: ForwardOptions): ForwardOptions => ({ ...forward, googleAds: undefined, ga4: undefined });
 
 describe('retries and failures', () => {
   test('a 400 with details fails for good, its reason kept, and is never sent again', async () => {

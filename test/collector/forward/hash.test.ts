@@ -80,3 +80,42 @@ describe('hashIdentifiers', () => {
     expect(withIds.ids).toEqual({ email: 'a@b.co' });
   });
 });
+
+describe('on receipt', () => {
+  test('the collector hashes raw e-mail and phone before the store sees the event, forwarding or not', async () => {
+    const { openDuckDBStore } = await import('../../../collector/duckdb-store');
+    const { startCollector } = await import('../../../collector/http');
+    const store = await openDuckDBStore(':memory:');
+    const inserted: unknown[] = [];
+    const running = await startCollector({
+      port: 0,
+      store: { ...store, insert: (events, at) => (inserted.push(...events), store.insert(events, at)) },
+      identifiers: { defaultCallingCode: '44' },
+    });
+    try {
+      const event = {
+        event_id: '3f2b8c1e-9a4d-4e6b-8c2a-1d3e5f7a9b0c',
+        name: 'generate_lead',
+        ts: 1_750_000_000_000,
+        session_id: 's',
+        anonymous_id: null,
+        page: { url: 'https://tally.example/', path: '/', title: 'T', referrer: '' },
+        params: {},
+        attribution: { utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null, gclid: null, fbclid: null, landing_page: 'https://tally.example/', referrer: '' },
+        ids: { email: 'Jane@Example.com', phone: '0844 412 4653' },
+      };
+      const response = await fetch(`${running.url}/collect`, { method: 'POST', body: JSON.stringify({ v: 1, sent_at: new Date().toISOString(), events: [event] }) });
+      expect(response.status).toBe(204);
+      expect(inserted).toHaveLength(1);
+      expect((inserted[0] as ForwardableEvent).ids).toEqual({
+        email_sha256: sha256Hex('jane@example.com'),
+        google_email_sha256: sha256Hex('jane@example.com'),
+        phone_sha256: sha256Hex('448444124653'),
+        google_phone_sha256: sha256Hex('+448444124653'),
+      });
+      expect(JSON.stringify(inserted)).not.toMatch(/jane@|844 412/i);
+    } finally {
+      await running.close();
+    }
+  });
+});
