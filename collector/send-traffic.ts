@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MicroconvEvent } from '../src/types';
 import { DEMO_MODEL, generateTraffic, type TrafficModel, type TrafficOptions } from './simulate';
 
 export interface SendOptions extends TrafficOptions {
@@ -13,6 +14,10 @@ export interface SendOptions extends TrafficOptions {
   origin?: string;
   /** Called after each session. */
   onProgress?: (sessionsDone: number, eventsSent: number) => void;
+  /** Changes each event before it is sent (the forwarding simulation adds consent and ids). */
+  decorate?: (event: MicroconvEvent) => MicroconvEvent;
+  /** More request headers (a browser's `User-Agent`, say). */
+  headers?: Record<string, string>;
 }
 
 export interface SendResult {
@@ -42,7 +47,7 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   const replayRate = options.replayRate ?? 0.02;
   const replayed = (eventId: string) => parseInt(eventId.slice(0, 8), 16) / 0x1_0000_0000 < replayRate;
   const result: SendResult = { sessions: 0, events: 0, requests: 0, replays: 0, rateLimited: 0, failed: 0, problems: [] };
-  const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
+  const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8', ...options.headers };
   if (options.origin) headers.Origin = options.origin;
 
   async function post(body: string): Promise<boolean> {
@@ -77,7 +82,8 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   const sessions = generateTraffic(model, options);
   const worker = async () => {
     for (const session of sessions) {
-      for (const batch of session.batches) {
+      for (const sent of session.batches) {
+        const batch = options.decorate ? sent.map(options.decorate) : sent;
         const body = JSON.stringify({ v: 1, sent_at: new Date(batch[batch.length - 1]!.ts + 250).toISOString(), events: batch });
         if (await post(body)) result.events += batch.length;
         if (replayed(batch[0]!.event_id)) {

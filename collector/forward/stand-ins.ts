@@ -50,6 +50,8 @@ export interface StandIns {
   tested: Record<DestinationName, Map<string, number>>;
   /** Answers the next requests of a destination with these, in order. */
   script(destination: DestinationName | 'oauth', ...answers: ScriptedAnswer[]): void;
+  /** Answers every request of the three platforms with this until called with null (an outage). */
+  outage(answer: ScriptedAnswer | null): void;
   /** Requests of a destination so far (scripted ones included). */
   count(destination: DestinationName | 'oauth'): number;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startStandIns(options: { now?: () => number; credentials?:
   const tested = emptyCounts();
   const issuedTokens = new Set<string>();
   let tokenSerial = 0;
+  let outage: ScriptedAnswer | null = null;
   const count = (map: Map<string, number>, id: string) => map.set(id, (map.get(id) ?? 0) + 1);
 
   const handlers: Record<string, (call: Call) => Answer> = {
@@ -103,7 +106,7 @@ export async function startStandIns(options: { now?: () => number; credentials?:
       const destination = route(url.pathname);
       const call: Call = { path: url.pathname, query: Object.fromEntries(url.searchParams), headers: request.headers, raw, body: parseJson(raw) };
       if (!destination || request.method !== 'POST') return reply(response, { status: 404, body: { error: 'not found' } });
-      const next = scripts.get(destination)?.shift();
+      const next = (destination !== 'oauth' ? outage : null) ?? scripts.get(destination)?.shift();
       const scripted = next?.pass ? undefined : next;
       const answer: Answer = scripted ? { status: scripted.status ?? 200, body: scripted.body, headers: scripted.headers } : handlers[destination]!(call);
       requests.push({ destination, method: request.method, path: url.pathname, query: call.query, headers: request.headers, body: call.body ?? raw, status: scripted?.hangUp ? 0 : answer.status });
@@ -123,6 +126,9 @@ export async function startStandIns(options: { now?: () => number; credentials?:
     tested,
     script(destination, ...answers) {
       scripts.set(destination, [...(scripts.get(destination) ?? []), ...answers]);
+    },
+    outage(answer) {
+      outage = answer;
     },
     count: (destination) => requests.filter((request) => request.destination === destination).length,
     close: () =>

@@ -56,6 +56,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let again = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let started = false;
+  let stopping = false;
 
   const apply = async (destination: Destination, rows: readonly ClaimedRow[], outcome: SendOutcome) => {
     const ids = rows.map((row) => row.event_id);
@@ -104,9 +105,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     await outbox.update(destination.name, rows.map((row) => row.event_id), { status: 'dry_run' }, now());
   };
 
-  /** One pass: claim what is due and settle it. Resolves to how many rows it took. */
-  const pass = async (): Promise<number> => {
-    const claimed = await outbox.claim(now(), CLAIM_LIMIT, deps.timeoutMs * 4);
+  /**
+   * One pass: claim what was due at `dueBy` and settle it. Resolves to how many rows it took. Rows
+   * it reschedules are due after `dueBy`, so a flush ends even while a platform keeps failing.
+   */
+  const pass = async (dueBy: number): Promise<number> => {
+    const claimed = await outbox.claim(dueBy, CLAIM_LIMIT, deps.timeoutMs * 4);
     for (const [name, rows] of groupBy(claimed, (row) => row.destination)) {
       const destination = destinations.get(name);
       if (!destination) {
@@ -121,6 +125,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       for (const batch of groupBy(fresh, (row) => row.batch_key).values()) {
         for (let start = 0; start < batch.length; start += destination.maxBatch) {
+          // Stopping: what is left stays leased, and the next start releases it (`releaseLeases`).
+          if (stopping) return claimed.length;
           const chunk = batch.slice(start, start + destination.maxBatch);
           await (deps.dryRun ? printBatch(destination, chunk) : sendBatch(destination, chunk));
         }
@@ -131,14 +137,18 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const flush = async (): Promise<void> => {
     while (running) await running;
-    running = (async () => {
-      try {
-        while ((await pass()) > 0);
-      } finally {
-        running = null;
-      }
+    const dueBy = now();
+    // Assigned before it is awaited, and cleared only if still current: a flush that ends at once
+    // (stopping) must not leave a settled promise behind for the next waiter to spin on.
+    const current = (async () => {
+      while (!stopping && (await pass(dueBy)) > 0);
     })();
-    await running;
+    running = current;
+    try {
+      await current;
+    } finally {
+      if (running === current) running = null;
+    }
   };
 
   const schedule = (ms: number) => {
@@ -169,6 +179,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     start() {
       if (started) return;
       started = true;
+      stopping = false;
       schedule(0);
     },
     poke() {
@@ -177,6 +188,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     },
     async stop() {
       started = false;
+      stopping = true;
       if (timer) clearTimeout(timer);
       timer = null;
       while (running) await running;
