@@ -2,6 +2,8 @@ import { numberOption, parse, resolvePlan, run, UsageError } from '../cli';
 import { DEFAULT_DATABASE } from '../duckdb-store';
 import { startCollector } from '../http';
 import { DEFAULT_RATE_LIMIT } from '../rate-limit';
+import { loadForwardConfig } from '../forward/config';
+import { DESTINATION_LABEL } from '../forward/report-section';
 
 const USAGE = `npm run collector -- [options]
 
@@ -17,6 +19,8 @@ The reference collector: POST /collect stores events (DuckDB), GET /report and /
   --no-rate-limit    no rate limit
   --limit-loopback   rate-limit requests from this machine too (by default they are not)
   --trust-proxy      take the client address from X-Forwarded-For (only behind your own proxy)
+  --forward FILE     forward to Meta, Google Ads and GA4 as this JSON config says (README, "Server-side forwarding")
+  --dry-run          with --forward: print each request instead of sending it
   --help             this text
 `;
 
@@ -32,6 +36,8 @@ run(async () => {
     'no-rate-limit': { type: 'boolean' },
     'limit-loopback': { type: 'boolean' },
     'trust-proxy': { type: 'boolean' },
+    forward: { type: 'string' },
+    'dry-run': { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (args.help) return void process.stdout.write(USAGE);
@@ -39,6 +45,8 @@ run(async () => {
   for (const origin of args.origin ?? []) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--origin: expected scheme://host[:port] with no path, got "${origin}"`);
   }
+  if (args['dry-run'] && !args.forward) throw new UsageError('--dry-run goes with --forward FILE');
+  const forwarding = args.forward ? await loadForwardConfig(args.forward) : null;
   const plan = await resolvePlan(args.plan, log);
   const database = args.db ?? DEFAULT_DATABASE;
   const running = await startCollector({
@@ -48,6 +56,7 @@ run(async () => {
     allowedOrigins: args.origin ?? [],
     plan,
     trustProxy: args['trust-proxy'] ?? false,
+    ...(forwarding ? { forward: { ...forwarding.forward, dryRun: args['dry-run'] ?? false }, identifiers: forwarding.identifiers } : {}),
     rateLimit: args['no-rate-limit']
       ? false
       : {
@@ -59,6 +68,9 @@ run(async () => {
   log(`microconv collector on ${running.url}`);
   log(`  POST ${running.url}/collect   (database: ${database})`);
   log(`  GET  ${running.url}/report    ${running.url}/report.json`);
+  for (const destination of running.collector.forwarder?.destinations.values() ?? []) {
+    log(`  forwarding to ${DESTINATION_LABEL[destination.name]} (${args['dry-run'] ? 'dry run: printed, not sent' : destination.mode})`);
+  }
   const stop = () => {
     log('stopping');
     running.close().then(() => process.exit(0), () => process.exit(1));

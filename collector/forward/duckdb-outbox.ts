@@ -108,12 +108,15 @@ export async function openDuckDBOutbox(store: DuckDBStore): Promise<ForwardOutbo
       return DESTINATIONS.map((destination) => {
         const mine = rows.filter((row) => row.destination === destination);
         const sum = (test: (row: Record<string, unknown>) => boolean) => mine.filter(test).reduce((total, row) => total + Number(row.n), 0);
-        const reasons = (status: string, retried?: boolean) =>
-          mine
-            .filter((row) => row.status === status && (retried === undefined || row.retried === retried))
-            .map((row) => ({ reason: String(row.error ?? ''), count: Number(row.n) }))
-            .sort((a, b) => b.count - a.count)
-            .slice(0, TOP_REASONS);
+        const reasons = (status: string, retried?: boolean) => {
+          const byReason = new Map<string, number>();
+          for (const row of mine) {
+            if (row.status !== status || (retried !== undefined && row.retried !== retried)) continue;
+            const reason = String(row.error ?? '');
+            byReason.set(reason, (byReason.get(reason) ?? 0) + Number(row.n));
+          }
+          return [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count).slice(0, TOP_REASONS);
+        };
         const pending = mine.filter((row) => row.status === 'pending');
         return {
           destination,
