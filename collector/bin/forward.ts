@@ -110,7 +110,8 @@ function countsText(counts: readonly OutboxCounts[]): string {
   const used = counts.filter((c) => c.queued + c.retrying + c.sent + c.tested + c.failed + c.skipped + c.dry_run + c.file > 0);
   if (used.length === 0) return 'Nothing forwarded yet.\n';
   const lines = used.flatMap((c) => [
-    `${DESTINATION_LABEL[c.destination]}: sent ${formatCount(c.sent)}, tested ${formatCount(c.tested)}, queued ${formatCount(c.queued)}, retrying ${formatCount(c.retrying)}, failed ${formatCount(c.failed)}, skipped ${formatCount(c.skipped)}`,
+    `${DESTINATION_LABEL[c.destination]}: sent ${formatCount(c.sent)}${c.tested ? `, tested ${formatCount(c.tested)}` : ''}${c.dry_run ? `, dry run ${formatCount(c.dry_run)}` : ''}` +
+      `${c.file ? `, in the upload file ${formatCount(c.file)}` : ''}, queued ${formatCount(c.queued)}, retrying ${formatCount(c.retrying)}, failed ${formatCount(c.failed)}, skipped ${formatCount(c.skipped)}`,
     ...c.retry_reasons.map((r) => `  retrying ${formatCount(r.count)}: ${r.reason}`),
     ...c.failures.map((r) => `  failed ${formatCount(r.count)}: ${r.reason}`),
     ...c.skips.map((r) => `  skipped ${formatCount(r.count)}: ${r.reason}`),
