@@ -322,6 +322,10 @@ export interface RunningCollector {
 export async function startCollector(options: CollectorOptions & { port?: number; host?: string } = {}): Promise<RunningCollector> {
   const collector = createCollector(options);
   await collector.store;
+  await collector.forwarder?.ready.catch(async (error: unknown) => {
+    await collector.close().catch(() => undefined);
+    throw error;
+  });
   const server = createServer((request, response) => collector(request, response));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -90,6 +90,8 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
       onError: deps.onError,
     }),
   );
+  // A failed outbox is reported once, through `ready`.
+  worker.catch(() => undefined);
   const ready = (async () => {
     const outbox = await deps.outbox;
     await outbox.releaseLeases();

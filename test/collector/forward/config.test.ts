@@ -37,3 +37,13 @@ describe('loadForwardConfig', () => {
     await expect(loadForwardConfig(file('broken.json', '{'), ENV)).rejects.toThrow(/broken\.json: .*JSON/);
   });
 });
+
+describe('startCollector', () => {
+  test('a store without an outbox of its own, and no forward.outbox: starting fails, saying so', async () => {
+    const { startCollector } = await import('../../../collector/http');
+    const store = { insert: async () => 0, signalCounts: async () => [], funnelCounts: async () => ({ sessions: 0, converted: 0, stages: [] }), close: async () => {} };
+    await expect(startCollector({ port: 0, store, onError: () => {}, forward: { ga4: { measurementId: 'G-X1', apiSecret: 's' } } })).rejects.toThrow(
+      'forward: this store has no outbox of its own; pass forward.outbox',
+    );
+  });
+});
