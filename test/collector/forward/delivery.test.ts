@@ -7,6 +7,9 @@ import { startStandIns } from '../../../collector/forward/stand-ins';
 import type { ForwardOptions } from '../../../collector/forward/types';
 import { bodies, event, setup, T0, type Setup } from './support';
 
+// Each test starts a collector and the stand-ins, on DuckDB: seconds on a loaded machine, not the default 5.
+vi.setConfig({ testTimeout: 30_000 });
+
 let current: Setup | undefined;
 afterEach(async () => {
   await current?.close();

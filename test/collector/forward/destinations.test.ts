@@ -1,7 +1,10 @@
 // @vitest-environment node
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { sha256Hex } from '../../../collector/forward/hash';
 import { bodies, event, setup, T0, USER_AGENT, type Setup } from './support';
+
+// Each test starts a collector and the stand-ins, on DuckDB: seconds on a loaded machine, not the default 5.
+vi.setConfig({ testTimeout: 30_000 });
 
 let current: Setup | undefined;
 afterEach(async () => {

@@ -1,9 +1,12 @@
 // @vitest-environment node
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { consentGap, gate } from '../../../collector/forward/gate';
 import type { Report } from '../../../collector/report';
 import { renderReportText } from '../../../collector/render-text';
 import { event, setup, T0, type Setup } from './support';
+
+// Each test starts a collector and the stand-ins, on DuckDB: seconds on a loaded machine, not the default 5.
+vi.setConfig({ testTimeout: 30_000 });
 
 const report = (signals: Array<[string, 'more' | 'less' | 'unclear']>) =>
   ({ macro: ['generate_lead'], signals: signals.map(([signal, verdict]) => ({ signal, verdict })) }) as unknown as Pick<Report, 'macro' | 'signals'>;
