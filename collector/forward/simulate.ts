@@ -65,93 +65,113 @@ export interface ForwardSimulationFigures {
  */
 export async function simulateForwarding(options: ForwardSimulationOptions): Promise<ForwardSimulationFigures> {
   const log = options.log ?? (() => {});
-  const seed = options.seed ?? 1;
-  const sessions = options.sessions ?? 1000;
-  const plan = checkPlan(modelPlan(DEMO_MODEL));
   const now = Date.now();
-
-  const historyEvents = await storeHistory(options.database, seed, options.historySessions ?? 3000, now);
+  const historyEvents = await storeHistory(options.database, options.seed ?? 1, options.historySessions ?? 3000, now);
   log(`history: ${historyEvents} events stored without forwarding (the verdicts come from them)`);
-
   const standIns = await startStandIns();
-  // Each event, with the gate of the collector it went to.
-  const sent = new Map<string, { event: ForwardableEvent; gates: Gates }>();
-  let gates: Gates = { meta: [], google_ads: [], ga4: [] };
-  const decorate = (event: MicroconvEvent) => {
-    const decorated = decorateEvent(event);
-    sent.set(decorated.event_id, { event: decorated, gates });
-    return decorated;
-  };
-  const forward = simulationForward(standIns);
-  const start = (label: string) => startCollector({ port: 0, database: options.database, rateLimit: false, plan, forward, onError: (error) => log(`${label}: ${(error as Error).message}`) });
-  const send = (url: string, part: number, count: number) =>
-    sendTraffic({ url: `${url}/collect`, seed: seed + part, sessions: count, start: now - DAY_MS, days: 1, decorate, headers: { 'User-Agent': BROWSER } });
-
-  /** Reads the verdicts into a collector's gate (fixed from then on) and says what it lets through. */
-  const readGate = async (running: RunningCollector): Promise<Gates> => {
-    const forwarder = running.collector.forwarder!;
-    await forwarder.refreshGate();
-    const section = await forwarder.section(await buildReport(await running.collector.store, plan, Date.now()));
-    const through = (name: DestinationName) => section.signals.filter((s) => s.forwarding.find((f) => f.destination === name)?.forwarded).map((s) => s.signal);
-    const read = { meta: through('meta'), google_ads: through('google_ads'), ga4: through('ga4') };
-    for (const [name, names] of Object.entries(read)) log(`  gate, ${name}: ${names.join(', ')}`);
-    return read;
-  };
-
-  let first: RunningCollector | null = await start('first collector');
-  let second: RunningCollector | null = null;
+  const run = simulationRun(options, standIns, now, log);
   try {
-    const forwarder = first.collector.forwarder!;
-    log('first collector:');
-    gates = await readGate(first);
-
-    // A few hiccups at first: each platform's first answer is a transient failure.
-    standIns.script('meta', { status: 429, headers: { 'Retry-After': '1' }, body: { error: { message: 'Too many calls', code: 80004 } } });
-    standIns.script('google_ads', { status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } });
-    standIns.script('ga4', { hangUp: true });
-
-    const quarter = Math.max(1, Math.floor(sessions / 4));
-    const totals = { events: 0, replays: 0 };
-    const add = (result: Awaited<ReturnType<typeof send>>) => {
-      totals.events += result.events;
-      totals.replays += result.replays;
-      if (result.failed) throw new Error(`traffic: ${result.failed} batches failed: ${result.problems.join('; ')}`);
-    };
-    add(await send(first.url, 1, quarter * 2));
-    log(`sent ${quarter * 2} sessions; the platforms now go down`);
-    standIns.outage({ status: 503, body: { error: { message: 'Service Unavailable' } } });
-    add(await send(first.url, 2, quarter));
-    const outbox = await forwarder.outbox;
-    await until(async () => (await outbox.counts()).every((c) => c.queued === 0), 'the outage to reach every queued row');
-    const retryingAtRestart = (await outbox.counts()).reduce((sum, c) => sum + c.retrying, 0);
-    log(`collector stopped with ${retryingAtRestart} rows waiting to be retried`);
-    await first.close();
-    first = null;
-
-    standIns.outage(null);
-    second = await start('second collector');
-    log('collector started again on the same database; the platforms are back');
-    gates = await readGate(second);
-    add(await send(second.url, 3, sessions - quarter * 3));
-    const secondOutbox = await second.collector.forwarder!.outbox;
-    await until(async () => (await secondOutbox.counts()).every((c) => c.queued === 0 && c.retrying === 0), 'every row to be settled');
-    const counts = await secondOutbox.counts();
-    log(`sent ${sessions} sessions in all (${totals.events} events, ${totals.replays} batches replayed)`);
-
+    const retryingAtRestart = await beforeRestart(run, standIns, log);
+    const counts = await afterRestart(run, standIns, log);
     return {
       historyEvents,
-      sessions,
-      eventsSent: totals.events,
-      batchesReplayed: totals.replays,
+      sessions: run.sessions,
+      eventsSent: run.totals.events,
+      batchesReplayed: run.totals.replays,
       retryingAtRestart,
-      destinations: (['meta', 'google_ads', 'ga4'] as const).map((name) => figures(name, sent, standIns, counts.find((c) => c.destination === name)!)),
+      destinations: (['meta', 'google_ads', 'ga4'] as const).map((name) => figures(name, run.sent, standIns, counts.find((c) => c.destination === name)!)),
       problems: [...standIns.problems],
     };
   } finally {
-    await first?.close();
-    await second?.close();
+    await run.close();
     await standIns.close();
   }
+}
+
+/** What the phases share: the collectors, the traffic sent (each event with the gate it met) and its totals. */
+interface Run {
+  sessions: number;
+  quarter: number;
+  sent: Map<string, { event: ForwardableEvent; gates: Gates }>;
+  totals: { events: number; replays: number };
+  /** Starts a collector on the simulation's database and reads its gate (fixed from then on). */
+  start(label: string): Promise<RunningCollector>;
+  /** Sends `count` new sessions (the `part`-th lot) to a collector, decorated. */
+  send(collector: RunningCollector, part: number, count: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function simulationRun(options: ForwardSimulationOptions, standIns: StandIns, now: number, log: (line: string) => void): Run {
+  const plan = checkPlan(modelPlan(DEMO_MODEL));
+  const seed = options.seed ?? 1;
+  const sessions = options.sessions ?? 1000;
+  const forward = simulationForward(standIns);
+  const running = new Set<RunningCollector>();
+  let gates: Gates = { meta: [], google_ads: [], ga4: [] };
+  const run: Run = {
+    sessions,
+    quarter: Math.max(1, Math.floor(sessions / 4)),
+    sent: new Map(),
+    totals: { events: 0, replays: 0 },
+    async start(label) {
+      const collector = await startCollector({ port: 0, database: options.database, rateLimit: false, plan, forward, onError: (error) => log(`${label}: ${(error as Error).message}`) });
+      running.add(collector);
+      const forwarder = collector.collector.forwarder!;
+      await forwarder.refreshGate();
+      const section = await forwarder.section(await buildReport(await collector.collector.store, plan, Date.now()));
+      const through = (name: DestinationName) => section.signals.filter((s) => s.forwarding.find((f) => f.destination === name)?.forwarded).map((s) => s.signal);
+      gates = { meta: through('meta'), google_ads: through('google_ads'), ga4: through('ga4') };
+      log(`${label}:`);
+      for (const [name, names] of Object.entries(gates)) log(`  gate, ${name}: ${names.join(', ')}`);
+      return collector;
+    },
+    async send(collector, part, count) {
+      const decorate = (event: MicroconvEvent) => {
+        const decorated = decorateEvent(event);
+        run.sent.set(decorated.event_id, { event: decorated, gates });
+        return decorated;
+      };
+      const result = await sendTraffic({ url: `${collector.url}/collect`, seed: seed + part, sessions: count, start: now - DAY_MS, days: 1, decorate, headers: { 'User-Agent': BROWSER } });
+      run.totals.events += result.events;
+      run.totals.replays += result.replays;
+      if (result.failed) throw new Error(`traffic: ${result.failed} batches failed: ${result.problems.join('; ')}`);
+    },
+    async close() {
+      for (const collector of running) await collector.close();
+      running.clear();
+    },
+  };
+  return run;
+}
+
+/** Half the sessions with hiccups, then an outage, a quarter more, and a stop with rows waiting: resolves to how many. */
+async function beforeRestart(run: Run, standIns: StandIns, log: (line: string) => void): Promise<number> {
+  const first = await run.start('first collector');
+  // A few hiccups at first: each platform's first answer is a transient failure.
+  standIns.script('meta', { status: 429, headers: { 'Retry-After': '1' }, body: { error: { message: 'Too many calls', code: 80004 } } });
+  standIns.script('google_ads', { status: 503, body: { error: { code: 503, message: 'The service is currently unavailable.', status: 'UNAVAILABLE' } } });
+  standIns.script('ga4', { hangUp: true });
+  await run.send(first, 1, run.quarter * 2);
+  log(`sent ${run.quarter * 2} sessions; the platforms now go down`);
+  standIns.outage({ status: 503, body: { error: { message: 'Service Unavailable' } } });
+  await run.send(first, 2, run.quarter);
+  const outbox = await first.collector.forwarder!.outbox;
+  await until(async () => (await outbox.counts()).every((c) => c.queued === 0), 'the outage to reach every queued row');
+  const retrying = (await outbox.counts()).reduce((sum, c) => sum + c.retrying, 0);
+  log(`collector stopped with ${retrying} rows waiting to be retried`);
+  await run.close();
+  return retrying;
+}
+
+/** The platforms back, a new collector on the same file, the last sessions; resolves once every row is settled. */
+async function afterRestart(run: Run, standIns: StandIns, log: (line: string) => void): Promise<OutboxCounts[]> {
+  standIns.outage(null);
+  const second = await run.start('second collector, on the same database, the platforms back');
+  await run.send(second, 3, run.sessions - run.quarter * 3);
+  const outbox = await second.collector.forwarder!.outbox;
+  await until(async () => (await outbox.counts()).every((c) => c.queued === 0 && c.retrying === 0), 'every row to be settled');
+  log(`sent ${run.sessions} sessions in all (${run.totals.events} events, ${run.totals.replays} batches replayed)`);
+  return outbox.counts();
 }
 
 /** Forward options for the stand-ins, each destination on its default gate, retrying fast. */
