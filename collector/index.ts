@@ -28,6 +28,7 @@ export { DEMO_MODEL, exactTruth, generateTraffic, modelPlan } from './simulate';
 export { createForwarder } from './forward/forwarder';
 export type { Forwarder } from './forward/forwarder';
 export { openDuckDBOutbox } from './forward/duckdb-outbox';
+export { openPostgresOutbox } from './forward/postgres-outbox';
 export type { ForwardOutbox, OutboxCounts, OutboxStatus } from './forward/outbox';
 export { hashIdentifiers, protectIdentifiers, protectPayload } from './forward/hash';
 export type { IdentifierOptions } from './forward/hash';

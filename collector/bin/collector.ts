@@ -24,7 +24,7 @@ ${STORE_USAGE}
                      (127.0.0.1,10.0.0.0/8); the client is the address the outermost one saw, read
                      from the right of X-Forwarded-For (what clients write there is never believed)
   --forward FILE     forward to Meta, Google Ads and GA4 as this JSON config says (README, "Server-side
-                     forwarding")
+                     forwarding"); the outbox is a table in the store, DuckDB or PostgreSQL
   --dry-run          with --forward: print each request instead of sending it
   --help             this text
 `;

@@ -1,11 +1,10 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberOption, parse, resolvePlan, run, UsageError } from '../cli';
-import { DEFAULT_DATABASE, openDuckDBStore } from '../duckdb-store';
+import { chooseStore, numberOption, openChosenStore, parse, resolvePlan, run, STORE_OPTIONS, STORE_USAGE, UsageError } from '../cli';
 import { formatCount } from '../format';
 import { loadForwardConfig } from '../forward/config';
-import { openDuckDBOutbox } from '../forward/duckdb-outbox';
+import { storeOutbox } from '../forward/collector-hooks';
 import { createForwarder } from '../forward/forwarder';
 import type { OutboxCounts } from '../forward/outbox';
 import { DESTINATION_LABEL, renderForwardingText, type ForwardingReport } from '../forward/report-section';
@@ -26,21 +25,22 @@ Commands:
                   platforms, with failures and a collector restart; prints the figures
 
 Options:
-  --db PATH            the collector's DuckDB file (default ${DEFAULT_DATABASE})
-  --url URL            status: read a running collector's /report.json instead (it holds the file)
-  --forward FILE       the forwarding config the collector runs with
-  --plan FILE          measurement plan (default demo/plan.json if present)
-  --destination NAME   retry-failed: only meta, google_ads or ga4
-  --sessions N         simulate: sessions forwarded (default 1000)
-  --history N          simulate: sessions stored first, that the verdicts come from (default 3000)
-  --seed N             simulate: seed (default 1)
-  --help               this text
+${STORE_USAGE}
+                     the collector's store, whose forward_outbox table is read (simulate: a new DuckDB file)
+  --url URL          status: read a running collector's /report.json instead (it holds a DuckDB file)
+  --forward FILE     the forwarding config the collector runs with
+  --plan FILE        measurement plan (default demo/plan.json if present)
+  --destination NAME retry-failed: only meta, google_ads or ga4
+  --sessions N       simulate: sessions forwarded (default 1000)
+  --history N        simulate: sessions stored first, that the verdicts come from (default 3000)
+  --seed N           simulate: seed (default 1)
+  --help             this text
 `;
 
 run(async () => {
   const [command, ...rest] = process.argv.slice(2);
   const args = parse(rest, {
-    db: { type: 'string' },
+    ...STORE_OPTIONS,
     url: { type: 'string' },
     forward: { type: 'string' },
     plan: { type: 'string' },
@@ -56,12 +56,13 @@ run(async () => {
   if (command === 'status' && args.url) return void process.stdout.write(await statusFromUrl(args.url));
   if (!['status', 'retry-failed', 'google-ads-csv'].includes(command)) throw new UsageError(`unknown command ${command}`);
 
-  const database = args.db ?? DEFAULT_DATABASE;
-  if (!existsSync(database)) throw new UsageError(`no database at ${database} (--db)`);
+  const choice = chooseStore(args);
+  // Opening a DuckDB file that is not there would make an empty one.
+  if (choice.kind === 'duckdb' && !existsSync(choice.path)) throw new UsageError(`no database at ${choice.path} (--db)`);
   const config = args.forward ? await loadForwardConfig(args.forward) : null;
-  const store = await openDuckDBStore(database);
+  const store = await openChosenStore(choice);
   try {
-    const outbox = await openDuckDBOutbox(store);
+    const outbox = await storeOutbox(store);
     if (command === 'retry-failed') {
       const destination = args.destination ?? null;
       if (destination !== null && !(DESTINATIONS as readonly string[]).includes(destination)) throw new UsageError(`--destination: one of ${DESTINATIONS.join(', ')}`);
@@ -120,6 +121,7 @@ function countsText(counts: readonly OutboxCounts[]): string {
 }
 
 async function simulate(args: Record<string, string | boolean | undefined>, log: (line: string) => void): Promise<void> {
+  if (args.postgres !== undefined || (args.store ?? 'duckdb') !== 'duckdb') throw new UsageError('simulate runs on a new DuckDB file (--db PATH, or a temporary one)');
   const own = !args.db;
   const directory = own ? mkdtempSync(join(tmpdir(), 'microconv-forward-')) : null;
   const database = (args.db as string | undefined) ?? join(directory!, 'simulation.duckdb');

@@ -5,7 +5,9 @@ import type { EventStore } from '../store';
 import type { DuckDBStore } from '../duckdb-store';
 import type { PostgresStore } from '../postgres-store';
 import { openDuckDBOutbox } from './duckdb-outbox';
+import { openPostgresOutbox } from './postgres-outbox';
 import { createForwarder, type Forwarder } from './forwarder';
+import type { ForwardOutbox } from './outbox';
 import type { ForwardOptions } from './types';
 
 /** Where the collector serves the Google Ads upload file (for a scheduled import from a URL). */
@@ -13,7 +15,7 @@ export const GOOGLE_ADS_FILE_PATH = '/forward/google-ads.csv';
 
 /**
  * The forwarder for the collector's options, or null without `forward`. Its outbox is the one given,
- * else a table in the DuckDB store; any other store needs one given.
+ * else a table in the store, DuckDB or PostgreSQL; any other store needs one given.
  */
 export function forwardingFor(
   options: ForwardOptions | undefined,
@@ -23,15 +25,17 @@ export function forwardingFor(
   onError: (error: unknown) => void,
 ): Forwarder | null {
   if (!options) return null;
-  const outbox = options.outbox
-    ? Promise.resolve(options.outbox)
-    : store.then((opened) => {
-        const kind = (opened as Partial<DuckDBStore | PostgresStore>).kind;
-        if (kind === 'duckdb') return openDuckDBOutbox(opened as DuckDBStore);
-        throw new Error('forward: this store has no outbox of its own (DuckDB has); pass forward.outbox');
-      });
+  const outbox = options.outbox ? Promise.resolve(options.outbox) : store.then(storeOutbox);
   outbox.catch(onError);
   return createForwarder(options, { store, plan: plan ?? checkPlan({}), outbox, now, onError });
+}
+
+/** The outbox table in the store: DuckDB's or PostgreSQL's; another store has none of its own. */
+export function storeOutbox(store: EventStore): Promise<ForwardOutbox> {
+  const kind = (store as Partial<DuckDBStore | PostgresStore>).kind;
+  if (kind === 'duckdb') return openDuckDBOutbox(store as DuckDBStore);
+  if (kind === 'postgres') return openPostgresOutbox(store as PostgresStore);
+  return Promise.reject(new Error('forward: this store has no outbox of its own (DuckDB and PostgreSQL have); pass forward.outbox'));
 }
 
 /**

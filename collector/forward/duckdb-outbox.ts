@@ -1,7 +1,7 @@
 import { LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import type { DuckDBStore } from '../duckdb-store';
-import type { ClaimedRow, ForwardOutbox, NewOutboxRow, OutboxCounts, OutboxStatus, RowChange } from './outbox';
-import { DESTINATIONS, type DestinationName } from './types';
+import { groupAdds, summariseCounts, type AddedKey, type ClaimedRow, type ForwardOutbox, type OutboxCounts, type OutboxStatus, type RowChange } from './outbox';
+import type { DestinationName } from './types';
 
 /**
  * The forward outbox as a table beside `events`, on the same DuckDB connection (DuckDB lets one
@@ -45,14 +45,19 @@ WHERE destination || ' ' || event_id IN (
   LIMIT $limit)
 RETURNING destination, event_id, event_name, event_ts, batch_key, payload::VARCHAR AS payload, attempts`;
 
-const TOP_REASONS = 5;
+/** Rows by destination, status, retried or not, and reason: what `summariseCounts` reads. */
+const COUNTS = `
+SELECT destination, status, attempts > 0 AS retried, error, count(*) AS n, min(next_attempt_at) AS next
+FROM forward_outbox GROUP BY ALL`;
 
 /** Opens (creating if needed) the outbox table in a DuckDB store. */
 export async function openDuckDBOutbox(store: DuckDBStore): Promise<ForwardOutbox> {
   await store.query(CREATE_OUTBOX_TABLE);
   const ids = LIST(VARCHAR);
   const parse = (payload: unknown) => (typeof payload === 'string' ? JSON.parse(payload) : payload ?? null);
-  const add = groupCommit(store);
+  const add = groupAdds(async (rows): Promise<AddedKey[]> =>
+    (await store.query(INSERT_ROWS, [JSON.stringify(rows)])).map((row) => ({ destination: String(row.destination), event_id: String(row.event_id) })),
+  );
 
   return {
     add,
@@ -102,38 +107,7 @@ export async function openDuckDBOutbox(store: DuckDBStore): Promise<ForwardOutbo
     },
 
     async counts(): Promise<OutboxCounts[]> {
-      const rows = await store.query(`
-        SELECT destination, status, attempts > 0 AS retried, error, count(*) AS n, min(next_attempt_at) AS next
-        FROM forward_outbox GROUP BY ALL`);
-      return DESTINATIONS.map((destination) => {
-        const mine = rows.filter((row) => row.destination === destination);
-        const sum = (test: (row: Record<string, unknown>) => boolean) => mine.filter(test).reduce((total, row) => total + Number(row.n), 0);
-        const reasons = (status: string, retried?: boolean) => {
-          const byReason = new Map<string, number>();
-          for (const row of mine) {
-            if (row.status !== status || (retried !== undefined && row.retried !== retried)) continue;
-            const reason = String(row.error ?? '');
-            byReason.set(reason, (byReason.get(reason) ?? 0) + Number(row.n));
-          }
-          return [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count).slice(0, TOP_REASONS);
-        };
-        const pending = mine.filter((row) => row.status === 'pending');
-        return {
-          destination,
-          queued: sum((row) => row.status === 'pending' && !row.retried),
-          retrying: sum((row) => row.status === 'pending' && row.retried === true),
-          sent: sum((row) => row.status === 'sent'),
-          tested: sum((row) => row.status === 'tested'),
-          failed: sum((row) => row.status === 'failed'),
-          skipped: sum((row) => row.status === 'skipped'),
-          dry_run: sum((row) => row.status === 'dry_run'),
-          file: sum((row) => row.status === 'file'),
-          failures: reasons('failed'),
-          skips: reasons('skipped'),
-          retry_reasons: reasons('pending', true),
-          next_attempt_at: pending.length ? Math.min(...pending.map((row) => Number(row.next))) : null,
-        };
-      });
+      return summariseCounts(await store.query(COUNTS));
     },
 
     async list(destination: DestinationName, status: OutboxStatus, sinceTs: number) {
@@ -157,47 +131,5 @@ export async function openDuckDBOutbox(store: DuckDBStore): Promise<ForwardOutbo
     async releaseLeases() {
       await store.query('UPDATE forward_outbox SET lease_until = NULL WHERE lease_until IS NOT NULL');
     },
-  };
-}
-
-interface PendingAdd {
-  rows: readonly NewOutboxRow[];
-  resolve(count: number): void;
-  reject(error: unknown): void;
-}
-
-/**
- * Group commit, as the events insert does: an INSERT costs DuckDB far more than the rows in it, so
- * the adds that arrive while one is being written go out together in the next. Each caller still
- * learns how many of its rows were new; if a group fails, each add is tried on its own.
- */
-function groupCommit(store: DuckDBStore): (rows: readonly NewOutboxRow[]) => Promise<number> {
-  const pending: PendingAdd[] = [];
-  let writing = false;
-  const write = async (group: PendingAdd[]) => {
-    const inserted = await store.query(INSERT_ROWS, [JSON.stringify(group.flatMap((add) => add.rows))]);
-    const fresh = new Set(inserted.map((row) => `${row.destination} ${row.event_id}`));
-    // The same row twice (a replay racing its original) is new for the first asker only.
-    for (const add of group) add.resolve(add.rows.filter((row) => fresh.delete(`${row.destination} ${row.event_id.toLowerCase()}`)).length);
-  };
-  const drain = async () => {
-    writing = true;
-    while (pending.length) {
-      const group = pending.splice(0);
-      try {
-        await write(group);
-      } catch (error) {
-        if (group.length === 1) group[0]!.reject(error);
-        else for (const one of group) await write([one]).catch(one.reject);
-      }
-    }
-    writing = false;
-  };
-  return (rows) => {
-    if (rows.length === 0) return Promise.resolve(0);
-    return new Promise<number>((resolve, reject) => {
-      pending.push({ rows, resolve, reject });
-      if (!writing) void drain();
-    });
   };
 }

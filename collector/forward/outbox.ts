@@ -1,4 +1,4 @@
-import type { DestinationName } from './types';
+import { DESTINATIONS, type DestinationName } from './types';
 
 /**
  * Where an outbox row stands:
@@ -69,8 +69,8 @@ export interface OutboxCounts {
  * The durable outbox of server-side forwarding: one row per destination and event, so an event is
  * sent at most once per destination (the key is `(destination, event_id)`, and adding a row that is
  * there already adds nothing). Rows survive a restart; a claimed row is leased, so two workers
- * never send the same row. `duckdb-outbox.ts` implements it on the collector's DuckDB connection; a
- * PostgreSQL version takes the same table (claim with `FOR UPDATE SKIP LOCKED`).
+ * never send the same row. `duckdb-outbox.ts` implements it on the collector's DuckDB connection,
+ * `postgres-outbox.ts` on the PostgreSQL store's pool (shared by several collector processes).
  */
 export interface ForwardOutbox {
   /** Adds rows, ignoring those already there; resolves to how many were new. */
@@ -88,4 +88,92 @@ export interface ForwardOutbox {
   requeueFailed(destination: DestinationName | null, now: number): Promise<number>;
   /** Ends every lease: for a store only this process opens, at start (a crash left them). */
   releaseLeases(): Promise<void>;
+}
+
+/** A row an insert added: its key, as the outbox stores it (the event id in lower case). */
+export interface AddedKey {
+  destination: string;
+  event_id: string;
+}
+
+interface PendingAdd {
+  rows: readonly NewOutboxRow[];
+  resolve(count: number): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit for `add`, as the events insert does: a statement costs the database far more than
+ * the rows in it, so the adds that arrive while one is being written go out together in the next.
+ * `insert` writes rows (ignoring those already there) and returns the keys it added; each caller
+ * still learns how many of its rows were new. If a group fails, each add is tried on its own.
+ */
+export function groupAdds(insert: (rows: readonly NewOutboxRow[]) => Promise<readonly AddedKey[]>): (rows: readonly NewOutboxRow[]) => Promise<number> {
+  const pending: PendingAdd[] = [];
+  let writing = false;
+  const write = async (group: PendingAdd[]) => {
+    const inserted = await insert(group.flatMap((add) => add.rows));
+    const fresh = new Set(inserted.map((row) => `${row.destination} ${row.event_id}`));
+    // The same row twice (a replay racing its original) is new for the first asker only.
+    for (const add of group) add.resolve(add.rows.filter((row) => fresh.delete(`${row.destination} ${row.event_id.toLowerCase()}`)).length);
+  };
+  const drain = async () => {
+    writing = true;
+    while (pending.length) {
+      const group = pending.splice(0);
+      try {
+        await write(group);
+      } catch (error) {
+        if (group.length === 1) group[0]!.reject(error);
+        else for (const one of group) await write([one]).catch(one.reject);
+      }
+    }
+    writing = false;
+  };
+  return (rows) => {
+    if (rows.length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      pending.push({ rows, resolve, reject });
+      if (!writing) void drain();
+    });
+  };
+}
+
+/** Reasons listed per status in the counts. */
+const TOP_REASONS = 5;
+
+/**
+ * The per-destination counts from rows grouped by destination, status, retried (`attempts > 0`) and
+ * reason (`error`), each with its row count `n` and earliest `next` attempt (numbers may be text).
+ */
+export function summariseCounts(rows: ReadonlyArray<Record<string, unknown>>): OutboxCounts[] {
+  return DESTINATIONS.map((destination) => {
+    const mine = rows.filter((row) => row.destination === destination);
+    const sum = (test: (row: Record<string, unknown>) => boolean) => mine.filter(test).reduce((total, row) => total + Number(row.n), 0);
+    const reasons = (status: string, retried?: boolean) => {
+      const byReason = new Map<string, number>();
+      for (const row of mine) {
+        if (row.status !== status || (retried !== undefined && row.retried !== retried)) continue;
+        const reason = String(row.error ?? '');
+        byReason.set(reason, (byReason.get(reason) ?? 0) + Number(row.n));
+      }
+      return [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count).slice(0, TOP_REASONS);
+    };
+    const pending = mine.filter((row) => row.status === 'pending');
+    return {
+      destination,
+      queued: sum((row) => row.status === 'pending' && !row.retried),
+      retrying: sum((row) => row.status === 'pending' && row.retried === true),
+      sent: sum((row) => row.status === 'sent'),
+      tested: sum((row) => row.status === 'tested'),
+      failed: sum((row) => row.status === 'failed'),
+      skipped: sum((row) => row.status === 'skipped'),
+      dry_run: sum((row) => row.status === 'dry_run'),
+      file: sum((row) => row.status === 'file'),
+      failures: reasons('failed'),
+      skips: reasons('skipped'),
+      retry_reasons: reasons('pending', true),
+      next_attempt_at: pending.length ? Math.min(...pending.map((row) => Number(row.next))) : null,
+    };
+  });
 }

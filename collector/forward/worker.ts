@@ -110,7 +110,12 @@ export function createWorker(deps: WorkerDeps): Worker {
    * it reschedules are due after `dueBy`, so a flush ends even while a platform keeps failing.
    */
   const pass = async (dueBy: number): Promise<number> => {
-    const claimed = await outbox.claim(dueBy, CLAIM_LIMIT, deps.timeoutMs * 4);
+    const leaseMs = deps.timeoutMs * 4;
+    const claimedAt = now();
+    const claimed = await outbox.claim(dueBy, CLAIM_LIMIT, leaseMs);
+    // A request starts only while the lease has room for it (and a token request) to end: past the
+    // lease, another collector sharing the outbox may claim the same rows and send them too.
+    const leaseHolds = () => now() - claimedAt <= leaseMs - 2 * deps.timeoutMs;
     for (const [name, rows] of groupBy(claimed, (row) => row.destination)) {
       const destination = destinations.get(name);
       if (!destination) {
@@ -125,8 +130,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       for (const batch of groupBy(fresh, (row) => row.batch_key).values()) {
         for (let start = 0; start < batch.length; start += destination.maxBatch) {
-          // Stopping: what is left stays leased, and the next start releases it (`releaseLeases`).
-          if (stopping) return claimed.length;
+          // Stopping, or the lease running out: what is left stays leased until the lease ends (or,
+          // for a store only this process opens, until the next start releases it: `releaseLeases`).
+          if (stopping || !leaseHolds()) return claimed.length;
           const chunk = batch.slice(start, start + destination.maxBatch);
           await (deps.dryRun ? printBatch(destination, chunk) : sendBatch(destination, chunk));
         }

@@ -43,7 +43,7 @@ describe('startCollector', () => {
     const { startCollector } = await import('../../../collector/http');
     const store = { insert: async () => 0, signalCounts: async () => [], funnelCounts: async () => ({ sessions: 0, converted: 0, stages: [] }), close: async () => {} };
     await expect(startCollector({ port: 0, store, onError: () => {}, forward: { ga4: { measurementId: 'G-X1', apiSecret: 's' } } })).rejects.toThrow(
-      'forward: this store has no outbox of its own (DuckDB has); pass forward.outbox',
+      'forward: this store has no outbox of its own (DuckDB and PostgreSQL have); pass forward.outbox',
     );
   });
 });

@@ -218,6 +218,34 @@ describe('at most once, and nothing lost', () => {
     }
   });
 
+  test('a pass starts no request once its lease is nearly over: the rows left wait for the lease to end, then go once', async () => {
+    const clock = { now: T0 };
+    // Each request takes 1.5 s of the collector's clock; the lease is 4 request timeouts (4 s), and a
+    // request starts only while two timeouts (2 s) of it are left.
+    const slow: typeof fetch = async (input, init) => {
+      clock.now += 1500;
+      return fetch(input, init);
+    };
+    const { post, forwarder, standIns, rows } = await start((forward) => ({ ga4: forward.ga4, autoSend: false, timeoutMs: 1000, fetch: slow }), { clock });
+    // Three GA4 clients: three requests.
+    const events = [0, 1, 2].map((index) => event('generate_lead', { at: T0 - 3000 + index * 1000, ids: { ga_client_id: `c.${index}` } }));
+    await post(events);
+    await forwarder.flush();
+    expect((await rows()).map((row) => [row.status, row.attempts])).toEqual([
+      ['sent', 0],
+      ['sent', 0],
+      ['pending', 0],
+    ]);
+    expect(standIns.count('ga4')).toBe(2);
+    clock.now = T0 + 3999;
+    await forwarder.flush();
+    expect(standIns.count('ga4')).toBe(2);
+    clock.now = T0 + 4000;
+    await forwarder.flush();
+    expect((await rows()).map((row) => row.status)).toEqual(['sent', 'sent', 'sent']);
+    expect([...standIns.accepted.ga4.values()]).toEqual([1, 1, 1]);
+  });
+
   test('by default a timer loop sends, and retries when the wait is over', async () => {
     const clock = {
       get now() {

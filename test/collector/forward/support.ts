@@ -1,5 +1,6 @@
 import { startCollector, type CollectorOptions, type RunningCollector } from '../../../collector/http';
 import type { DuckDBStore } from '../../../collector/duckdb-store';
+import type { PostgresStore } from '../../../collector/postgres-store';
 import type { Forwarder } from '../../../collector/forward/forwarder';
 import type { ForwardOutbox } from '../../../collector/forward/outbox';
 import { startStandIns, type StandIns } from '../../../collector/forward/stand-ins';
@@ -49,7 +50,8 @@ export interface Setup {
   running: RunningCollector;
   forwarder: Forwarder;
   outbox: ForwardOutbox;
-  store: DuckDBStore;
+  /** The collector's store: DuckDB unless a PostgreSQL one was given. */
+  store: DuckDBStore | PostgresStore;
   post(events: WireEvent[], headers?: Record<string, string>): Promise<Response>;
   rows(destination?: string): Promise<Array<Record<string, unknown>>>;
   errors: unknown[];
@@ -100,7 +102,9 @@ export async function setup(
   const forwarder = running.collector.forwarder!;
   await forwarder.ready;
   const outbox = await forwarder.outbox;
-  const store = (await running.collector.store) as DuckDBStore;
+  const store = (await running.collector.store) as DuckDBStore | PostgresStore;
+  const columns = 'destination, event_id, event_name, status, why, attempts, next_attempt_at, error, payload';
+  const order = 'ORDER BY event_ts, destination, event_id';
   return {
     clock,
     standIns,
@@ -114,12 +118,15 @@ export async function setup(
         headers: { 'Content-Type': 'text/plain;charset=UTF-8', 'User-Agent': USER_AGENT, ...headers },
         body: JSON.stringify({ v: 1, sent_at: new Date(clock.now).toISOString(), events }),
       }),
-    rows: (destination) =>
-      store.query(
-        `SELECT destination, event_id, event_name, status, why, attempts, next_attempt_at, error, payload::VARCHAR AS payload FROM forward_outbox
-         ${destination ? 'WHERE destination = $destination' : ''} ORDER BY event_ts, destination`,
-        destination ? { destination } : undefined,
-      ),
+    async rows(destination) {
+      const where = destination ? 'WHERE destination = $1' : '';
+      const rows =
+        store.kind === 'duckdb'
+          ? await store.query(`SELECT ${columns.replace('payload', 'payload::VARCHAR AS payload')} FROM forward_outbox ${where} ${order}`, destination ? [destination] : undefined)
+          : await store.query(`SELECT ${columns.replace('payload', 'payload::text AS payload')} FROM forward_outbox ${where} ${order}`, destination ? [destination] : undefined);
+      // PostgreSQL gives bigints as text.
+      return rows.map((row) => ({ ...row, next_attempt_at: row.next_attempt_at === null ? null : Number(row.next_attempt_at) }));
+    },
     errors,
     async close() {
       await running.close();
