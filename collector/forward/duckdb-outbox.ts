@@ -62,8 +62,8 @@ export async function openDuckDBOutbox(store: DuckDBStore): Promise<ForwardOutbo
   return {
     add,
 
-    async claim(now: number, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-      const rows = await store.query(CLAIM, { now, lease: now + leaseMs, limit });
+    async claim(dueBy: number, limit: number, leaseUntil: number): Promise<ClaimedRow[]> {
+      const rows = await store.query(CLAIM, { now: dueBy, lease: leaseUntil, limit });
       return rows
         .map((row) => ({
           destination: row.destination as DestinationName,

@@ -75,8 +75,11 @@ export interface OutboxCounts {
 export interface ForwardOutbox {
   /** Adds rows, ignoring those already there; resolves to how many were new. */
   add(rows: readonly NewOutboxRow[]): Promise<number>;
-  /** Leases up to `limit` pending rows due at `now`, oldest due first, until `now + leaseMs`. */
-  claim(now: number, limit: number, leaseMs: number): Promise<ClaimedRow[]>;
+  /**
+   * Leases up to `limit` pending rows due at `dueBy` (and not leased then), oldest due first, until
+   * `leaseUntil`: a time from the clock at the claim, since a flush's `dueBy` may be long past.
+   */
+  claim(dueBy: number, limit: number, leaseUntil: number): Promise<ClaimedRow[]>;
   /** Applies a change to rows of a destination (and ends their lease). */
   update(destination: DestinationName, eventIds: readonly string[], change: RowChange, now: number): Promise<void>;
   /** When the earliest pending row is due (epoch ms), or null. */

@@ -78,8 +78,8 @@ export async function openPostgresOutbox(store: PostgresStore): Promise<ForwardO
   return {
     add,
 
-    async claim(now: number, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
-      const rows = await store.query(CLAIM, [now, now + leaseMs, limit]);
+    async claim(dueBy: number, limit: number, leaseUntil: number): Promise<ClaimedRow[]> {
+      const rows = await store.query(CLAIM, [dueBy, leaseUntil, limit]);
       return rows
         .map((row) => ({
           destination: row.destination as DestinationName,

@@ -110,12 +110,12 @@ export function createWorker(deps: WorkerDeps): Worker {
    * it reschedules are due after `dueBy`, so a flush ends even while a platform keeps failing.
    */
   const pass = async (dueBy: number): Promise<number> => {
-    const leaseMs = deps.timeoutMs * 4;
-    const claimedAt = now();
-    const claimed = await outbox.claim(dueBy, CLAIM_LIMIT, leaseMs);
+    // The lease runs from now, not from `dueBy`: a flush's later passes come long after it began.
+    const leaseUntil = now() + deps.timeoutMs * 4;
+    const claimed = await outbox.claim(dueBy, CLAIM_LIMIT, leaseUntil);
     // A request starts only while the lease has room for it (and a token request) to end: past the
     // lease, another collector sharing the outbox may claim the same rows and send them too.
-    const leaseHolds = () => now() - claimedAt <= leaseMs - 2 * deps.timeoutMs;
+    const leaseHolds = () => leaseUntil - now() >= 2 * deps.timeoutMs;
     for (const [name, rows] of groupBy(claimed, (row) => row.destination)) {
       const destination = destinations.get(name);
       if (!destination) {

@@ -201,8 +201,8 @@ describe('at most once, and nothing lost', () => {
       const lead = event('generate_lead');
       await first.post([lead]);
       // The process takes the row and dies before any answer: its lease would keep it for minutes.
-      expect(await first.outbox.claim(clock.now, 10, 120_000)).toHaveLength(1);
-      expect(await first.outbox.claim(clock.now, 10, 120_000)).toHaveLength(0);
+      expect(await first.outbox.claim(clock.now, 10, clock.now + 120_000)).toHaveLength(1);
+      expect(await first.outbox.claim(clock.now, 10, clock.now + 120_000)).toHaveLength(0);
       await first.close();
       const second = await setup(metaOnly, { database, standIns, clock });
       try {
@@ -242,6 +242,32 @@ describe('at most once, and nothing lost', () => {
     expect(standIns.count('ga4')).toBe(2);
     clock.now = T0 + 4000;
     await forwarder.flush();
+    expect((await rows()).map((row) => row.status)).toEqual(['sent', 'sent', 'sent']);
+    expect([...standIns.accepted.ga4.values()]).toEqual([1, 1, 1]);
+  });
+
+  test('a lease runs from the moment of its claim, not from the start of the flush: each request starts with two timeouts of it left', async () => {
+    const clock = { now: T0 };
+    // Each request notes how long the lease of the row it carries has left, then takes 1.5 s.
+    const leftAtStart: number[] = [];
+    let leaseLeft = async (): Promise<number> => NaN;
+    const slow: typeof fetch = async (input, init) => {
+      leftAtStart.push(await leaseLeft());
+      clock.now += 1500;
+      return fetch(input, init);
+    };
+    const { post, forwarder, standIns, rows, outbox, store } = await start((forward) => ({ ga4: forward.ga4, autoSend: false, timeoutMs: 1000, fetch: slow }), { clock });
+    leaseLeft = async () => {
+      const [leased] = await store.query(`SELECT lease_until FROM forward_outbox WHERE status = 'pending' AND lease_until IS NOT NULL`);
+      return Number(leased!.lease_until) - clock.now;
+    };
+    // One row per claim, as when a flush finds more due rows than one claim takes: later claims come
+    // seconds after the flush began.
+    const claim = outbox.claim.bind(outbox);
+    outbox.claim = (dueBy, _limit, lease) => claim(dueBy, 1, lease);
+    await post([0, 1, 2].map((index) => event('generate_lead', { at: T0 - 3000 + index * 1000, ids: { ga_client_id: `c.${index}` } })));
+    await forwarder.flush();
+    expect(leftAtStart).toEqual([4000, 4000, 4000]);
     expect((await rows()).map((row) => row.status)).toEqual(['sent', 'sent', 'sent']);
     expect([...standIns.accepted.ga4.values()]).toEqual([1, 1, 1]);
   });
