@@ -15,6 +15,12 @@ export type ConsentState = Record<Purpose, ConsentValue>;
 /** A consent update: one word for all four purposes, or some purposes by name. */
 export type ConsentUpdate = ConsentValue | Partial<ConsentState>;
 
+/**
+ * A consent tool the site already runs, for microconv to follow instead of `consent()` calls: `'gtag'`,
+ * Google Consent Mode's commands in the `dataLayer`; `'tcf'`, an IAB TCF v2.2 CMP through `__tcfapi`.
+ */
+export type ConsentSourceName = 'gtag' | 'tcf';
+
 /** A parameter value: anything that survives `JSON.stringify` unchanged. */
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
@@ -188,14 +194,17 @@ export interface Options {
     /** A batch leaves at most this long after its first event. Default 5000. */
     intervalMs?: number;
   };
-  /** Consent defaults. Default: granted, unless `data-consent` says otherwise. */
-  consent?: ConsentUpdate;
+  /**
+   * Consent defaults, or the site's own consent tool to follow (`'gtag'` or `'tcf'`: pending until it
+   * speaks). Default: granted, unless `data-consent` says otherwise.
+   */
+  consent?: ConsentUpdate | ConsentSourceName;
   /** The measurement plan. */
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
   debug?: boolean;
-  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`). */
-  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number };
+  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`, `consentMode`). */
+  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number; consentMode?: 'basic' | 'advanced' };
   /** Options of the built-in `meta` adapter (`events`: a mapping to Meta standard events, or `'standard'`). */
   meta?: { events?: Record<string, string | ((event: MicroconvEvent) => string | undefined)> | 'standard'; waitMs?: number };
   /** Options of the built-in `datalayer` adapter (`name` of the array). */

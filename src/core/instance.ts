@@ -7,6 +7,7 @@ import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
 import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
+import { consentSources } from '../consent/sources';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
@@ -74,7 +75,9 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   // than a first call into the browser's crypto.
   const owner = Date.now().toString(36) + Math.random().toString(36).slice(2);
   const gpc = globalPrivacyControl();
-  let consent = applyConsent(undefined, resolved.consent, gpc);
+  // The site's own consent tool, when the option names one: pending until it speaks (started at the end).
+  const consentSource = consentSources[resolved.consent as string];
+  let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const urlParams = resolved.urlParams;
   const session = createSession(mayStore, urlParams);
@@ -241,5 +244,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       for (const set of Object.values(listeners)) set.clear();
     },
   };
+  // The site's consent tool takes over now: it may answer at once, through the instance's own consent().
+  const stopSource = consentSource && safe(log, 'consent source', () => consentSource((update) => instance.consent(update), log));
+  if (stopSource) teardowns.push(stopSource);
   return instance;
 }

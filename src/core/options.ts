@@ -3,6 +3,7 @@ import type { DataLayerOptions } from '../adapters/datalayer';
 import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
 import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
+import { consentSources } from '../consent/sources';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
 export type AdapterFactory = (options: ResolvedOptions) => Adapter;
@@ -12,7 +13,8 @@ export interface ResolvedOptions {
   adapters: Adapter[];
   trackers: Record<string, unknown>;
   batch: { size: number; intervalMs: number };
-  consent: ConsentUpdate;
+  /** Defaults, or the name of the site's own consent source (see `consentSources`). */
+  consent: ConsentUpdate | string;
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
@@ -49,7 +51,7 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
       ),
     '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
   ],
-  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending or an object of purposes'],
+  consent: [(consent) => consentSources.hasOwnProperty(consent) || !consentProblem(consent), `granted, denied, pending, an object of purposes, or a consent source (${Object.keys(consentSources)})`],
   plan: [
     (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
@@ -59,7 +61,7 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
   debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [isPlain, 'an object of gtag adapter options'],
+  gtag: [(gtag) => isPlain(gtag) && [undefined, 'basic', 'advanced'].includes(gtag.consentMode as string), 'an object of gtag adapter options (consentMode: basic or advanced)'],
   meta: [isPlain, 'an object of meta adapter options'],
   datalayer: [isPlain, 'an object of datalayer adapter options'],
 };
