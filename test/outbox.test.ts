@@ -229,6 +229,65 @@ describe('the journal', () => {
     expect(journalFailed).toHaveBeenCalled();
   });
 
+  /**
+   * A journal whose writes fail from `full()` on, as IndexedDB's do once the quota is used up (deletes
+   * still work then), and the outbox's options that give it up at its first failure, as the instance does.
+   */
+  function fillingJournal() {
+    const journal = memoryJournal();
+    const put = journal.put;
+    let full = false;
+    let usable = true;
+    journal.put = (...args) => (full ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : put(...args));
+    const options = { journal: () => (usable ? journal : undefined), journalFailed: () => void (usable = false) };
+    return { journal, options, full: () => void (full = true), usable: () => usable };
+  }
+
+  // Found by the fault matrix (e2e/reliability.spec.ts, "IndexedDB over quota"): the events stored before
+  // IndexedDB failed stayed there after they were delivered from memory, and the next page sent them again.
+  it('removes from IndexedDB what it delivers after IndexedDB failed, so no later page sends it again', async () => {
+    const { journal, options, full, usable } = fillingJournal();
+    let refusing = true;
+    const { outbox, ids } = setup(() => (refusing ? Promise.reject(deliveryError('http_503', true)) : undefined), options);
+    const stored = [event(), event()];
+    outbox.add(stored);
+    await outbox.flush();
+    expect([...journal.rows.keys()]).toEqual(stored.map((e) => e.event_id));
+    full();
+    const later = event();
+    outbox.add([later]); // its write fails: the queue goes on in memory
+    await vi.advanceTimersByTimeAsync(0);
+    expect(usable()).toBe(false);
+    refusing = false;
+    await outbox.flush();
+    expect(ids('sent')).toEqual([later, ...stored].map((e) => e.event_id));
+    expect([...journal.rows.keys()]).toEqual([]);
+  });
+
+  it('after IndexedDB failed, a page that leaves tells the next page what it stored before and sent since', async () => {
+    localStorage.clear();
+    const { journal, options, full } = fillingJournal();
+    let refusing = true;
+    const closing = setup(() => (refusing ? Promise.reject(deliveryError('http_503', true)) : undefined), { ...options, owner: 'closing' });
+    const stored = [event(), event()];
+    closing.outbox.add(stored);
+    await closing.outbox.flush();
+    full();
+    closing.outbox.add([event()]);
+    await vi.advanceTimersByTimeAsync(0);
+    refusing = false;
+    // Its deletes at pagehide may not land: as if none had, the stored events stay as they were.
+    journal.remove = async () => {};
+    closing.outbox.leave(true);
+    expect(closing.calls.filter((call) => call.leaving).flatMap((call) => call.ids)).toEqual(expect.arrayContaining(stored.map((e) => e.event_id)));
+    await vi.advanceTimersByTimeAsync(LEASE_MS + 1000); // the closed page's claims are over (its Web Lock, in a browser)
+    const next = setup(() => {}, { journal: () => journal, owner: 'next' });
+    await next.outbox.flush();
+    expect(next.calls).toEqual([]);
+    expect(journal.rows.size).toBe(0);
+    localStorage.clear();
+  });
+
   it('stores an event by the end of the task that tracked it, so a crash right after loses nothing', async () => {
     const journal = memoryJournal();
     const { outbox } = setup(() => new Promise(() => {}), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
