@@ -213,6 +213,17 @@ export function createOutbox(options: OutboxOptions) {
     const again = list.filter((entry) => !final.includes(entry));
     if (!again.length) return false;
     for (const entry of again) busy.delete(entry.e.event_id), (entry.suspect = true);
+    // Left in flight as the page went, they counted as handed over (see leave); refused, they are the
+    // next page's to send after all: freed, and added to what the page's GONE_KEY mark says it freed.
+    if (unloading && options.journal()) {
+      const mark = GONE_KEY + queue + ' ' + owner;
+      let freed: string[] = [];
+      try {
+        freed = JSON.parse(storage('getItem', mark)!)[1];
+      } catch {}
+      storage('setItem', mark, toJson([Date.now(), [...freed, ...idsOf(again)]]));
+      void journal((j) => j.release(queue, stored(again)));
+    }
     if (error?.retryAfterMs) {
       notBefore = Date.now() + error.retryAfterMs;
       // The next page load of the site must wait too: the server asked the site, not this page.
@@ -320,6 +331,8 @@ export function createOutbox(options: OutboxOptions) {
     let freshFailed = false;
     const retried: Entry[][] = [];
     for (const planned of batches(waiting())) {
+      // A page that is going away starts no request: what had not left is freed for the next page (leave).
+      if (unloading) break;
       // What left meanwhile (by beacon, as the tab was hidden) is not sent again.
       const batch = planned.filter((entry) => entries.get(entry.e.event_id) === entry && !busy.has(entry.e.event_id));
       if (!batch.length) continue;
