@@ -22,11 +22,13 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/ },
+    // Tests tagged @bfcache (the fault matrix's bfcache scenario) run in the bfcache project only.
+    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/, grepInvert: /@bfcache/ },
     {
       // Playwright turns the back/forward cache off by default; this project needs it on.
       name: 'bfcache',
-      testMatch: /bfcache\.spec\.ts$/,
+      testMatch: /(bfcache|reliability)\.spec\.ts$/,
+      grep: /bfcache\.spec\.ts|@bfcache/,
       use: { launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] } },
     },
   ],
