@@ -1,6 +1,6 @@
 // The benchmark's landing page: about 1,500 elements over 10 viewports, 10 CTAs, a three-step form, a
 // video, and a page script of its own doing what landing pages do (a sticky header, reveal-on-scroll,
-// the form's steps, CTA handlers). `withMicroconv` adds the script tag and nothing else.
+// the form's steps, CTA handlers). `script` is the tracker's script tag (empty for none): the one difference between variants.
 
 const paragraph = (i) =>
   `<p>Paragraph ${i}: teams that measure the steps before a conversion find where intent breaks down, ` +
@@ -48,7 +48,7 @@ form.addEventListener('click', (event) => {
 form.addEventListener('submit', (event) => { event.preventDefault(); form.replaceChildren('Thank you'); });
 `;
 
-export function landingPage({ withMicroconv }) {
+export function landingPage({ script }) {
   const sections = Array.from({ length: 10 }, (_, i) => section(i));
   sections.splice(5, 0, `<section id="video" data-mc-section="video"><video muted playsinline preload="auto" src="/media/product-tour.webm" width="480" height="270" data-mc-video="Tour"></video></section>`);
   sections.splice(9, 0, form);
@@ -58,7 +58,7 @@ body { margin: 0; font: 16px/1.5 sans-serif; } header { position: sticky; top: 0
 header.scrolled { box-shadow: 0 2px 8px #0002; } section { min-height: 100vh; padding: 24px; border-bottom: 1px solid #ddd; }
 .grid { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; } .card { opacity: .4; transition: opacity .2s; } .card.shown { opacity: 1; }
 </style>
-${withMicroconv ? '<script async src="/microconv.js" data-endpoint="/collect"></script>' : ''}
+${script}
 </head><body><header>Benchmark Inc. <nav><a href="#s1">One</a> <a href="#s2">Two</a></nav></header>
 ${sections.join('\n')}
 <script>${pageScript}</script></body></html>`;

@@ -1,9 +1,8 @@
 import { DuckDBInstance, INTEGER, LIST, listValue, VARCHAR, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { MicroconvEvent } from '../src/types';
-import { CREATE_EVENTS_TABLE, FUNNEL_COUNTS, INSERT_EVENTS, SIGNAL_COUNTS } from './sql';
-import type { EventStore, FunnelCounts, FunnelQuery, SignalCounts, SignalQuery } from './store';
+import { CREATE_EVENTS_TABLE, FUNNEL_COUNTS, INSERT_EVENTS, SIGNAL_COUNTS, UPGRADE_EVENTS_TABLE } from './sql';
+import { UnstorableEventsError, type CollectedEvent, type EventStore, type FunnelCounts, type FunnelQuery, type SignalCounts, type SignalQuery } from './store';
 
 /** Where the collector keeps its database unless told otherwise (contract 7: under `./data/`). */
 export const DEFAULT_DATABASE = 'data/microconv.duckdb';
@@ -37,6 +36,7 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
   }
   const connection: DuckDBConnection = await instance.connect();
   await connection.run(CREATE_EVENTS_TABLE);
+  for (const statement of UPGRADE_EVENTS_TABLE) await connection.run(statement);
 
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -54,32 +54,54 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
   /**
    * Group commit: concurrent requests' events go into one INSERT (one transaction). Under load this
    * is several times faster than a statement per request, and each request still learns how many of
-   * its own events were new (from `RETURNING`). If a group fails, each request is tried on its own,
-   * so one payload DuckDB cannot take never fails the others with it.
+   * its own events were new (from `RETURNING`). If the database refuses a group for its content, each
+   * request is tried on its own, and a request it still refuses event by event: one event DuckDB
+   * cannot take never fails the others with it, and is named (`UnstorableEventsError`). A failure of
+   * storage itself fails every request of the group, to be retried.
    */
   const pending: PendingInsert[] = [];
-  const write = async (group: PendingInsert[]) => {
-    // ts is stored as whole ms (the wire allows a fractional number, BIGINT does not); ids in
-    // lower case, so that a client writing its UUIDs in capitals still deduplicates.
-    const rows = group.flatMap(({ events, receivedAt }) =>
-      events.map((event) => ({ ...event, event_id: event.event_id.toLowerCase(), ts: Math.round(event.ts), received_at: Math.round(receivedAt) })),
-    );
+  // ts is stored as whole ms (the wire allows a fractional number, BIGINT does not); ids in
+  // lower case, so that a client writing its UUIDs in capitals still deduplicates.
+  const rowsOf = (events: readonly CollectedEvent[], receivedAt: number) =>
+    events.map((event) => ({ ...event, event_id: event.event_id.toLowerCase(), ts: Math.round(event.ts), received_at: Math.round(receivedAt) }));
+  /** Inserts rows; the ids that were new. */
+  const insertRows = async (rows: object[]): Promise<Set<string>> => {
     const reader = await connection.runAndReadAll(INSERT_EVENTS, [JSON.stringify(rows)]);
-    const fresh = new Set(reader.getRows().map((row) => String(row[0])));
-    for (const { events, resolve } of group) {
-      let count = 0;
-      // The same id twice (a replay racing its original) is new for the first asker only.
-      for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
-      resolve(count);
+    return new Set(reader.getRows().map((row) => String(row[0])));
+  };
+  const settle = ({ events, resolve, reject }: PendingInsert, fresh: Set<string>, unstorable: UnstorableEventsError['events'] = []) => {
+    let count = 0;
+    // The same id twice (a replay racing its original) is new for the first asker only.
+    for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
+    if (unstorable.length) reject(new UnstorableEventsError(count, unstorable));
+    else resolve(count);
+  };
+  const writeEventByEvent = async (request: PendingInsert) => {
+    const fresh = new Set<string>();
+    const unstorable: Array<{ event_id: string; problem: string }> = [];
+    for (const event of request.events) {
+      try {
+        for (const id of await insertRows(rowsOf([event], request.receivedAt))) fresh.add(id);
+      } catch (error) {
+        if (!isContentError(error)) return request.reject(error);
+        unstorable.push({ event_id: event.event_id, problem: `cannot be stored: ${firstLine(error)}` });
+      }
     }
+    settle(request, fresh, unstorable);
   };
   const writePending = async () => {
     const group = pending.splice(0);
     try {
-      await write(group);
+      const fresh = await insertRows(group.flatMap(({ events, receivedAt }) => rowsOf(events, receivedAt)));
+      for (const request of group) settle(request, fresh);
     } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
-      for (const one of group) await write([one]).catch(one.reject);
+      if (!isContentError(error)) return group.forEach((request) => request.reject(error));
+      for (const request of group) {
+        await insertRows(rowsOf(request.events, request.receivedAt)).then(
+          (fresh) => settle(request, fresh),
+          (alone) => (isContentError(alone) ? writeEventByEvent(request) : request.reject(alone)),
+        );
+      }
     }
   };
 
@@ -87,7 +109,7 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
   return {
     query,
 
-    insert(events: readonly MicroconvEvent[], receivedAt: number) {
+    insert(events: readonly CollectedEvent[], receivedAt: number) {
       if (events.length === 0) return Promise.resolve(0);
       return new Promise<number>((resolve, reject) => {
         pending.push({ events, receivedAt, resolve, reject });
@@ -138,8 +160,17 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
   };
 }
 
+/**
+ * DuckDB's errors about a value (a malformed string, a number out of range, a NULL where none may
+ * be), and JSON too deep to write: the event's content is the cause, and a retry would fail alike.
+ * Anything else (I/O, memory, a closed database) is storage failing.
+ */
+const CONTENT_ERROR = /^(Conversion|Invalid Input|Out of Range|Constraint) Error/;
+const isContentError = (error: unknown): boolean => error instanceof RangeError || (error instanceof Error && CONTENT_ERROR.test(error.message));
+const firstLine = (error: unknown) => String((error as Error).message).split('\n')[0]!.slice(0, 200);
+
 interface PendingInsert {
-  events: readonly MicroconvEvent[];
+  events: readonly CollectedEvent[];
   receivedAt: number;
   resolve(count: number): void;
   reject(error: unknown): void;

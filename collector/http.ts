@@ -1,19 +1,46 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { Plan } from '../src/types';
 import { DEFAULT_DATABASE, openDuckDBStore } from './duckdb-store';
 import { checkPlan, type ReportPlan } from './plan';
+import { createAddressResolver, type TrustProxy } from './client-address';
 import { DEFAULT_RATE_LIMIT, createRateLimiter, isLoopback, type RateLimit } from './rate-limit';
 import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
-import type { EventStore } from './store';
-import { validatePayload } from './validate';
+import { UnstorableEventsError, type CollectedEvent, type EventStore } from './store';
+import { validatePayload, type Rejection } from './validate';
 
 /** Contract 5: each request carries at most 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 /** 64 KiB holds about 200 small events; 500 leaves room without inviting abuse. */
 export const MAX_EVENTS = 500;
+
+/**
+ * How long a client may take, in milliseconds. A browser sends a 64 KiB batch in well under a second;
+ * a client that takes longer is broken or holding the socket on purpose, and gets 408.
+ */
+export interface Timeouts {
+  /** From connecting (or from the previous response, on a kept-alive connection) to the end of the headers. */
+  headersMs: number;
+  /** From the end of the headers to the end of the body: enforced by the handler, so it holds when mounted too. */
+  bodyMs: number;
+  /** The whole request, headers and body. */
+  requestMs: number;
+  /** A kept-alive connection with no request under way is closed after this. */
+  idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { headersMs: 10_000, bodyMs: 10_000, requestMs: 20_000, idleMs: 5_000 };
+
+/** The defaults with `given` over them; a deadline that is not a positive number of ms is a setting error. */
+function timeoutsFrom(given: Partial<Timeouts> = {}): Timeouts {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...given };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new TypeError(`timeouts.${name}: expected a positive number of milliseconds, got ${value}`);
+  }
+  return timeouts;
+}
 
 export interface CollectorOptions {
   /** Where events go. Default: a DuckDB store at `database`. */
@@ -35,8 +62,15 @@ export interface CollectorOptions {
    * with requests from this machine left unlimited (see `RateLimit.exemptLoopback`).
    */
   rateLimit?: RateLimit | false;
-  /** Take the client address from `X-Forwarded-For` (only behind a proxy you run, or anyone can pick theirs). */
-  trustProxy?: boolean;
+  /**
+   * The reverse proxies in front of the collector, so the rate limit sees each real client: how many
+   * (`1`; `true` is 1) or their addresses and ranges (`['127.0.0.1', '10.0.0.0/8']`). The client is
+   * the address the outermost proxy saw, read from the right of `X-Forwarded-For`; what the client
+   * wrote there itself is never believed. Default `false`: the socket's peer, headers ignored.
+   */
+  trustProxy?: TrustProxy;
+  /** Deadlines for slow clients. `startCollector` applies them all; a mounted handler enforces `bodyMs`. */
+  timeouts?: Partial<Timeouts>;
   /** A measurement plan: when given, `GET /report` (HTML) and `GET /report.json` are served too. */
   plan?: Plan | ReportPlan;
   /** The collect path. Default `/collect`. */
@@ -90,15 +124,20 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const limit = options.rateLimit === false ? null : (options.rateLimit ?? DEFAULT_RATE_LIMIT);
   const limiter = limit ? createRateLimiter(limit, now) : null;
   const exemptLoopback = limit?.exemptLoopback ?? true;
+  const trustProxy = options.trustProxy ?? false;
+  const clientOf = createAddressResolver(trustProxy);
+  const behindProxy = Array.isArray(trustProxy) ? trustProxy.length > 0 : Boolean(trustProxy);
+  const { bodyMs } = timeoutsFrom(options.timeouts);
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
   let closed = false;
 
   async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
-    const client = clientAddress(request, options.trustProxy ?? false);
-    if (limiter && !(exemptLoopback && isLoopback(client))) {
-      const admission = limiter.take(client);
+    const client = clientOf(request.socket.remoteAddress ?? 'unknown', request.headers['x-forwarded-for']);
+    // Only the socket's own peer may be exempt: an address named in a header proves nothing.
+    if (limiter && !(exemptLoopback && !client.fromHeader && isLoopback(client.address))) {
+      const admission = limiter.take(client.address);
       if (!admission.ok) {
         throw new HttpError(429, { error: 'rate_limited', retry_after: admission.retryAfterSeconds }, { 'Retry-After': String(admission.retryAfterSeconds) });
       }
@@ -109,7 +148,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     const declared = Number(request.headers['content-length']);
     if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
-    const raw = await readBody(request, maxBodyBytes);
+    const raw = await readBody(request, maxBodyBytes, bodyMs);
     if (raw === null) throw tooLarge(maxBodyBytes);
     const body = decode(raw, String(request.headers['content-encoding'] ?? 'identity').toLowerCase(), maxBodyBytes);
 
@@ -121,17 +160,28 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
     const validation = validatePayload(parsed, maxEvents);
     if (!validation.ok) throw new HttpError(400, { error: 'invalid_payload', problems: validation.problems });
+    const { accepted, rejected } = validation;
+    const { stored, unstorable } = await insert(accepted.map(({ event }) => event));
+    rejected.push(...unstorable.map(({ event_id, problem }) => ({ event_id, index: indexOf(accepted, event_id), problems: [problem] })));
+    rejected.sort((a, b) => a.index - b.index);
+    // Always 200 with the counts, rejected or not: one shape for every client to read.
+    const text = JSON.stringify({ stored, duplicates: accepted.length - stored - unstorable.length, rejected } satisfies CollectAnswer);
+    response.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+    response.end(text);
+  }
 
+  /** Stores the events; what the store can never keep comes back as `unstorable`, and only a storage failure is a 503. */
+  async function insert(events: CollectedEvent[]): Promise<{ stored: number; unstorable: UnstorableEventsError['events'] }> {
     try {
       if (closed) throw new Error('collector closed');
-      await (await store).insert(validation.payload.events, now());
+      return { stored: await (await store).insert(events, now()), unstorable: [] };
     } catch (error) {
+      // Logged either way: an event that passed validation and still cannot be stored is a gap in `validate.ts`.
       onError(error);
+      if (error instanceof UnstorableEventsError) return { stored: error.stored, unstorable: error.events };
       // 5xx: the SDK keeps the batch and retries; deduplication makes the retry safe.
       throw new HttpError(503, { error: 'storage_unavailable' }, { 'Retry-After': '5' });
     }
-    response.writeHead(204, { ...cors, 'Cache-Control': 'no-store' });
-    response.end();
   }
 
   async function report(response: ServerResponse, head: boolean, format: 'html' | 'json'): Promise<void> {
@@ -154,7 +204,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
 
     if (path === collectPath) {
       const origin = request.headers.origin;
-      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, options.trustProxy ?? false);
+      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, behindProxy);
       const permitted = !crossOrigin || allowed.has(origin);
       const cors: Record<string, string> =
         crossOrigin && permitted ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
@@ -218,29 +268,62 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   return collector;
 }
 
+/** The answer to `POST /collect` (contract 4): `rejected` events are not resent; the rest were stored or already were. */
+export interface CollectAnswer {
+  /** Events stored now. */
+  stored: number;
+  /** Valid events already stored (a retry, or the same event twice in the batch). */
+  duplicates: number;
+  /** Events refused for good, in batch order; `index` is the place in `events`, for an event without a usable `event_id`. */
+  rejected: Rejection[];
+}
+
+/** The place in the batch of an accepted event the store refused (stores may write ids in lower case). */
+function indexOf(accepted: ReadonlyArray<{ index: number; event: CollectedEvent }>, eventId: string): number {
+  const id = eventId.toLowerCase();
+  return accepted.find(({ event }) => event.event_id.toLowerCase() === id)?.index ?? -1;
+}
+
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, { error: 'payload_too_large', problems: [`body: larger than ${limit} bytes`] });
 }
 
-/** Reads the body up to `limit` bytes; `null` as soon as it goes over (the rest is never buffered). */
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer | null> {
+/**
+ * Reads the body up to `limit` bytes; `null` as soon as it goes over (the rest is never buffered).
+ * A body not complete within `timeoutMs` is a 408: a trickling client holds nothing for long.
+ */
+function readBody(request: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = () => {
+      clearTimeout(deadline);
+      request.off('data', onData);
+      request.pause();
+    };
+    const deadline = setTimeout(() => {
+      stop();
+      reject(new HttpError(408, { error: 'request_timeout', problems: [`body: not complete within ${timeoutMs / 1000} s`] }));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        request.off('data', onData);
-        request.pause();
+        stop();
         return resolve(null);
       }
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('end', () => {
+      clearTimeout(deadline);
+      resolve(Buffer.concat(chunks));
+    });
     // A client that goes away mid-body ('error: aborted', or just 'close'): nothing to store, nobody
     // to answer, nothing worth logging.
-    const aborted = () => reject(new HttpError(400, { error: 'aborted' }));
+    const aborted = () => {
+      clearTimeout(deadline);
+      reject(new HttpError(400, { error: 'aborted' }));
+    };
     request.once('error', aborted);
     request.once('close', () => {
       if (!request.complete) aborted();
@@ -268,22 +351,32 @@ function decode(raw: Buffer, encoding: string, limit: number): string {
   }
 }
 
-function clientAddress(request: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim();
-    if (forwarded) return forwarded;
-  }
-  return request.socket.remoteAddress ?? 'unknown';
-}
-
-/** Same origin: the `Origin` names the host the request was sent to (browsers send it on every POST). */
-function sameOrigin(origin: string, request: IncomingMessage, trustProxy: boolean): boolean {
-  const host = (trustProxy && request.headers['x-forwarded-host']) || request.headers.host;
+/**
+ * Same origin: the `Origin` names the host the request was sent to (browsers send it on every POST).
+ * Behind a proxy, that is the host the browser asked the outermost proxy for (`X-Forwarded-Host`).
+ * A browser page cannot set that header without a preflight, which other origins fail, so reading
+ * it gives a browser on another site nothing; a non-browser client can forge `Origin` anyway.
+ */
+function sameOrigin(origin: string, request: IncomingMessage, behindProxy: boolean): boolean {
+  const host = (behindProxy && request.headers['x-forwarded-host']) || request.headers.host;
   try {
     return host !== undefined && new URL(origin).host === String(host).split(',')[0]!.trim();
   } catch {
     return false;
   }
+}
+
+/**
+ * `http.createServer` options that hold slow clients to `timeouts` (Node's own defaults are a minute
+ * for headers and five for a request). Node answers 408 itself when the headers or the whole request
+ * run late; it checks every `connectionsCheckingInterval`, so that is kept well under the deadlines.
+ * For a server that mounts the collector: also set `server.keepAliveTimeout` to `idleMs`.
+ *
+ * @example const server = createServer(serverTimeouts(), handler);
+ */
+export function serverTimeouts(timeouts: Partial<Timeouts> = {}): ServerOptions {
+  const { headersMs, requestMs } = timeoutsFrom(timeouts);
+  return { headersTimeout: headersMs, requestTimeout: Math.max(requestMs, headersMs), connectionsCheckingInterval: Math.min(1_000, headersMs / 4) };
 }
 
 export interface RunningCollector {
@@ -303,7 +396,8 @@ export interface RunningCollector {
 export async function startCollector(options: CollectorOptions & { port?: number; host?: string } = {}): Promise<RunningCollector> {
   const collector = createCollector(options);
   await collector.store;
-  const server = createServer((request, response) => collector(request, response));
+  const server = createServer(serverTimeouts(options.timeouts), (request, response) => collector(request, response));
+  server.keepAliveTimeout = timeoutsFrom(options.timeouts).idleMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {

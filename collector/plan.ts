@@ -9,10 +9,22 @@ export type Stage = (typeof STAGES)[number];
 /** Used when a plan names no macro conversion: the two the SDK's docs use. */
 export const DEFAULT_MACRO = ['purchase', 'generate_lead'];
 
-/** A checked plan: macro names, and the stages that list any event, in funnel order. */
+/**
+ * How the report keeps false "associated" verdicts in check when it judges many signals:
+ * - `family` (the default): the plan's signals share the 5 % error rate equally (Bonferroni), so the
+ *   chance that any of them is ever called associated while it has no association stays at 5 %;
+ * - `per-signal`: each signal is judged at 5 % on its own, and the report says what that means for
+ *   the plan as a whole.
+ */
+export const ERROR_CONTROLS = ['family', 'per-signal'] as const;
+export type ErrorControl = (typeof ERROR_CONTROLS)[number];
+export const DEFAULT_ERROR_CONTROL: ErrorControl = 'family';
+
+/** A checked plan: macro names, the stages that list any event, in funnel order, and the error control. */
 export interface ReportPlan {
   macro: string[];
   stages: Array<{ stage: Stage; events: string[] }>;
+  errorControl: ErrorControl;
 }
 
 /** A plan that cannot be used, with every reason. */
@@ -25,8 +37,9 @@ export class PlanError extends Error {
 
 /**
  * Checks a measurement plan (the SDK's `Plan`, contract 6) and puts it in funnel order. Names must be
- * event names; an event may sit in one stage only, so that "reaching a stage" means one thing.
- * Checking a checked plan gives it back unchanged.
+ * event names; an event may sit in one stage only, so that "reaching a stage" means one thing. The
+ * report's own option, `errorControl`, sits beside them (the SDK ignores it). Checking a checked
+ * plan gives it back unchanged.
  */
 export function checkPlan(input: unknown): ReportPlan {
   const problems: string[] = [];
@@ -68,8 +81,12 @@ export function checkPlan(input: unknown): ReportPlan {
       if (events.length) stages.push({ stage, events });
     }
   }
+  const errorControl = plan.errorControl ?? DEFAULT_ERROR_CONTROL;
+  if (!(ERROR_CONTROLS as readonly unknown[]).includes(errorControl)) {
+    problems.push(`errorControl: expected ${ERROR_CONTROLS.map((name) => `"${name}"`).join(' or ')}, got ${JSON.stringify(errorControl)}`);
+  }
   if (problems.length) throw new PlanError(problems);
-  return { macro: macro.length ? macro : DEFAULT_MACRO, stages };
+  return { macro: macro.length ? macro : DEFAULT_MACRO, stages, errorControl: errorControl as ErrorControl };
 }
 
 /** Reads and checks a plan file; errors say which file and what is wrong with it. */

@@ -1,6 +1,5 @@
-import { Pool, type PoolConfig, type QueryResultRow } from 'pg';
-import type { MicroconvEvent } from '../src/types';
-import type { EventStore, FunnelCounts, FunnelQuery, SignalCounts, SignalQuery } from './store';
+import { DatabaseError, Pool, type PoolConfig, type QueryResultRow } from 'pg';
+import { UnstorableEventsError, type CollectedEvent, type EventStore, type FunnelCounts, type FunnelQuery, type SignalCounts, type SignalQuery } from './store';
 
 /**
  * The PostgreSQL store: for several collector processes behind a load balancer, all writing one
@@ -21,13 +20,14 @@ export interface PostgresStoreOptions {
  * One column of the `events` table: its type, and how an event fills it. The list drives the table,
  * the upgrade of an older table and the insert, so a field the wire format gains is one entry here.
  * `input` is the type the value is sent as (one array per column); `select` turns it into the column.
- * A nullable column is added to an existing table on open; a NOT NULL one cannot be, without a default.
+ * A nullable column is added to an existing table on open (or loses the NOT NULL an older table gave
+ * it); a NOT NULL one cannot be added, without a default.
  */
 interface Column {
   name: string;
   type: string;
   nullable: boolean;
-  value(event: MicroconvEvent, receivedAt: number): string | number | null;
+  value(event: CollectedEvent, receivedAt: number): string | number | null;
   input?: string;
   select?: (input: string) => string;
 }
@@ -44,14 +44,18 @@ const optionalText = (value: string | null | undefined): string | null => (typeo
 /** Epoch ms, sent as a whole number, stored as a timestamptz (exact: no float seconds on the way). */
 const fromEpochMs = (input: string) => `timestamptz 'epoch' + ${input} * interval '1 millisecond'`;
 
-const attribution = (field: 'utm_source' | 'utm_medium' | 'utm_campaign' | 'utm_term' | 'utm_content' | 'gclid' | 'fbclid'): Column => ({
-  name: field,
+/**
+ * An optional text field: NULL when missing. The groups are read with `?.` although the collector
+ * always fills them in: a tool inserting events of its own must not fail the whole call on a missing one.
+ */
+const optional = (name: string, field: (event: CollectedEvent) => string | null | undefined): Column => ({
+  name,
   type: 'text',
   nullable: true,
-  value: (event) => optionalText(event.attribution[field]),
+  value: (event) => optionalText(field(event)),
 });
 
-/** The DuckDB table's columns (sql.ts), in PostgreSQL's types. */
+/** The DuckDB table's columns (sql.ts), in its order and PostgreSQL's types. */
 const COLUMNS: readonly Column[] = [
   // Lower case, as DuckDB stores them, so that an id written in capitals still deduplicates.
   { name: 'event_id', type: 'uuid', nullable: false, value: (event) => event.event_id.toLowerCase() },
@@ -60,24 +64,37 @@ const COLUMNS: readonly Column[] = [
   { name: 'ts', type: 'timestamptz', nullable: false, input: 'bigint', select: fromEpochMs, value: (event) => Math.round(event.ts) },
   { name: 'ts_ms', type: 'bigint', nullable: false, value: (event) => Math.round(event.ts) },
   { name: 'session_id', type: 'text', nullable: false, value: (event) => text(event.session_id) },
-  { name: 'anonymous_id', type: 'text', nullable: true, value: (event) => optionalText(event.anonymous_id) },
-  { name: 'page_url', type: 'text', nullable: false, value: (event) => text(event.page.url) },
-  { name: 'page_path', type: 'text', nullable: false, value: (event) => text(event.page.path) },
-  { name: 'page_title', type: 'text', nullable: false, value: (event) => text(event.page.title) },
-  { name: 'page_referrer', type: 'text', nullable: false, value: (event) => text(event.page.referrer) },
+  optional('anonymous_id', (event) => event.anonymous_id),
+  optional('page_url', (event) => event.page?.url),
+  optional('page_path', (event) => event.page?.path),
+  optional('page_title', (event) => event.page?.title),
+  optional('page_referrer', (event) => event.page?.referrer),
   // json, not jsonb: json keeps the text as sent, and jsonb refuses \u0000 in a string. Query it as
-  // `params->>'cta_name'`, or `params::jsonb` where no value holds \u0000.
-  { name: 'params', type: 'json', nullable: false, value: (event) => JSON.stringify(event.params) },
-  attribution('utm_source'),
-  attribution('utm_medium'),
-  attribution('utm_campaign'),
-  attribution('utm_term'),
-  attribution('utm_content'),
-  attribution('gclid'),
-  attribution('fbclid'),
-  { name: 'landing_page', type: 'text', nullable: false, value: (event) => text(event.attribution.landing_page) },
-  { name: 'landing_referrer', type: 'text', nullable: false, value: (event) => text(event.attribution.referrer) },
+  // `params->>'cta_name'`, or `params::jsonb` where no value holds \u0000. No params: SQL NULL, as in DuckDB.
+  { name: 'params', type: 'json', nullable: true, value: (event) => (event.params == null ? null : JSON.stringify(event.params)) },
+  optional('utm_source', (event) => event.attribution?.utm_source),
+  optional('utm_medium', (event) => event.attribution?.utm_medium),
+  optional('utm_campaign', (event) => event.attribution?.utm_campaign),
+  optional('utm_term', (event) => event.attribution?.utm_term),
+  optional('utm_content', (event) => event.attribution?.utm_content),
+  optional('gclid', (event) => event.attribution?.gclid),
+  optional('fbclid', (event) => event.attribution?.fbclid),
+  optional('landing_page', (event) => event.attribution?.landing_page),
+  optional('landing_referrer', (event) => event.attribution?.referrer),
   { name: 'received_at', type: 'timestamptz', nullable: false, input: 'bigint', select: fromEpochMs, value: (_, receivedAt) => Math.round(receivedAt) },
+  // Added after the first version of the table: an older one gains them on open.
+  optional('gbraid', (event) => event.attribution?.gbraid),
+  optional('wbraid', (event) => event.attribution?.wbraid),
+  optional('consent_analytics_storage', (event) => event.consent?.analytics_storage),
+  optional('consent_ad_storage', (event) => event.consent?.ad_storage),
+  optional('consent_ad_user_data', (event) => event.consent?.ad_user_data),
+  optional('consent_ad_personalization', (event) => event.consent?.ad_personalization),
+  optional('fbp', (event) => event.ids?.fbp),
+  optional('fbc', (event) => event.ids?.fbc),
+  optional('ga_client_id', (event) => event.ids?.ga_client_id),
+  optional('user_id', (event) => event.ids?.user_id),
+  optional('email_sha256', (event) => event.ids?.email_sha256),
+  optional('phone_sha256', (event) => event.ids?.phone_sha256),
 ];
 
 const CREATE_EVENTS_TABLE = `
@@ -175,7 +192,7 @@ ORDER BY r.stage_order`;
 
 /**
  * Connects to PostgreSQL (a `postgres://` URL, or node-postgres pool settings) and creates the
- * `events` table if it is missing, adding any nullable column an older table lacks.
+ * `events` table if it is missing, upgrading an older one (see `prepareTable`).
  *
  * @example const store = await openPostgresStore(process.env.DATABASE_URL!);
  */
@@ -193,8 +210,8 @@ export async function openPostgresStore(connection: string | PoolConfig, options
 
   const query = async <Row extends QueryResultRow>(sql: string, values?: unknown[]) => (await pool.query<Row>(sql, values)).rows;
 
-  const writes = groupCommit(async (group) => {
-    const rows = firstOfEachId(group);
+  const writes = groupCommit(async (requests) => {
+    const rows = firstOfEachId(requests);
     const values = COLUMNS.map((column) => rows.map(({ event, receivedAt }) => column.value(event, receivedAt)));
     const inserted = await query<{ event_id: string }>(INSERT_EVENTS, values);
     return new Set(inserted.map((row) => row.event_id));
@@ -204,7 +221,7 @@ export async function openPostgresStore(connection: string | PoolConfig, options
   return {
     query,
 
-    insert(events: readonly MicroconvEvent[], receivedAt: number) {
+    insert(events: readonly CollectedEvent[], receivedAt: number) {
       if (events.length === 0) return Promise.resolve(0);
       if (closed) return Promise.reject(new Error('the PostgreSQL store is closed'));
       return writes.add(events, receivedAt);
@@ -241,9 +258,10 @@ export async function openPostgresStore(connection: string | PoolConfig, options
 }
 
 /**
- * Creates the table, or adds the nullable columns an older one lacks. Under an advisory lock, because
- * two `CREATE TABLE IF NOT EXISTS` racing each other can both try to create it (one then fails). The
- * columns are read first, so a table that is up to date takes no lock that would hold up writers.
+ * Creates the table, or upgrades an older one: adds the nullable columns it lacks, and lets the
+ * columns that became optional (page, params, landing page and referrer) be NULL. Under an advisory
+ * lock, because two `CREATE TABLE IF NOT EXISTS` racing each other can both try to create it (one then
+ * fails). A table that is up to date is only read: no `ALTER` that would hold up writers.
  */
 async function prepareTable(pool: Pool): Promise<void> {
   const client = await pool.connect();
@@ -251,13 +269,18 @@ async function prepareTable(pool: Pool): Promise<void> {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
     await client.query(CREATE_EVENTS_TABLE);
-    const { rows } = await client.query<{ column_name: string }>(
-      "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'",
+    const { rows } = await client.query<{ column_name: string; is_nullable: 'YES' | 'NO' }>(
+      "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'events'",
     );
-    const present = new Set(rows.map((row) => row.column_name));
-    for (const column of COLUMNS.filter((entry) => !present.has(entry.name))) {
-      if (!column.nullable) throw new Error(`the events table has no column ${column.name} (${column.type} NOT NULL), and one cannot be added to rows already there`);
-      await client.query(`ALTER TABLE events ADD COLUMN ${column.name} ${column.type}`);
+    const present = new Map(rows.map((row) => [row.column_name, row.is_nullable === 'YES']));
+    for (const column of COLUMNS) {
+      const nullable = present.get(column.name);
+      if (nullable === undefined) {
+        if (!column.nullable) throw new Error(`the events table has no column ${column.name} (${column.type} NOT NULL), and one cannot be added to rows already there`);
+        await client.query(`ALTER TABLE events ADD COLUMN ${column.name} ${column.type}`);
+      } else if (column.nullable && !nullable) {
+        await client.query(`ALTER TABLE events ALTER COLUMN ${column.name} DROP NOT NULL`);
+      }
     }
     await client.query('COMMIT');
   } catch (error) {
@@ -269,35 +292,80 @@ async function prepareTable(pool: Pool): Promise<void> {
 }
 
 /**
+ * What PostgreSQL refuses for an event's content, so that a retry would fail alike: SQLSTATE class 22
+ * (data exception: a value its type or the database's encoding cannot hold, such as 22P05 in a LATIN1
+ * database) and class 23 (a constraint the table has; the deduplication conflict never gets here,
+ * `ON CONFLICT` takes it). A RangeError is params too deep for `JSON.stringify`. Anything else (no
+ * connection, a server shutting down, a full disk, a deadlock, a missing table) is storage failing.
+ */
+const isContentError = (error: unknown): boolean =>
+  error instanceof RangeError || (error instanceof DatabaseError && /^2[23]/.test(error.code ?? ''));
+
+/** How the refusal reads in the collector's answer: PostgreSQL's message and its SQLSTATE, never the row. */
+const problemOf = (error: unknown): string => {
+  const message = String((error as Error).message).split('\n')[0]!.slice(0, 200);
+  return `cannot be stored: ${message}${error instanceof DatabaseError ? ` (${error.code})` : ''}`;
+};
+
+interface Row {
+  event: CollectedEvent;
+  receivedAt: number;
+}
+
+/**
  * Group commit, as in the DuckDB store: the inserts that arrive while a write runs go out together in
  * the next one (one statement, one commit), and each learns how many of its own events were new
- * (`insertRows` resolves to the ids that were). If a group fails, each insert is tried on its own, so
- * one payload the database refuses never fails the others with it. Other processes write at the same
- * time; the database orders them.
+ * (`insertRows` resolves to the ids that were). If the database refuses a group for its content, each
+ * insert is tried on its own, and one it still refuses event by event: an event PostgreSQL cannot
+ * take never fails the others with it, and is named (`UnstorableEventsError`). A failure of storage
+ * itself fails every insert of the group, to be retried. Other processes write at the same time; the
+ * database orders them.
  */
-function groupCommit(insertRows: (group: readonly PendingInsert[]) => Promise<Set<string>>) {
+function groupCommit(insertRows: (requests: readonly PendingInsert[]) => Promise<Set<string>>) {
   const pending: PendingInsert[] = [];
   let writing: Promise<void> = Promise.resolve();
-  const write = async (group: PendingInsert[]) => {
-    const fresh = await insertRows(group);
-    for (const { events, resolve } of group) {
-      let count = 0;
-      // The same id twice (a replay racing its original) is new for the first asker only.
-      for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
-      resolve(count);
+  const settle = ({ events, resolve, reject }: PendingInsert, fresh: Set<string>, unstorable: UnstorableEventsError['events'] = []) => {
+    let count = 0;
+    // The same id twice (a replay racing its original) is new for the first asker only.
+    for (const event of events) if (fresh.delete(event.event_id.toLowerCase())) count++;
+    if (unstorable.length) reject(new UnstorableEventsError(count, unstorable));
+    else resolve(count);
+  };
+  const writeEventByEvent = async (request: PendingInsert) => {
+    const fresh = new Set<string>();
+    const unstorable: Array<{ event_id: string; problem: string }> = [];
+    for (const event of request.events) {
+      try {
+        for (const id of await insertRows([{ ...request, events: [event] }])) fresh.add(id);
+      } catch (error) {
+        if (!isContentError(error)) return request.reject(error);
+        unstorable.push({ event_id: event.event_id, problem: problemOf(error) });
+      }
+    }
+    settle(request, fresh, unstorable);
+  };
+  const writeAlone = (request: PendingInsert) =>
+    insertRows([request]).then(
+      (fresh) => settle(request, fresh),
+      (error) => (isContentError(error) ? writeEventByEvent(request) : request.reject(error)),
+    );
+  const writeGroup = async (group: PendingInsert[]) => {
+    try {
+      const fresh = await insertRows(group);
+      for (const request of group) settle(request, fresh);
+    } catch (error) {
+      if (!isContentError(error)) return group.forEach((request) => request.reject(error));
+      if (group.length === 1) return await writeEventByEvent(group[0]!);
+      for (const request of group) await writeAlone(request);
     }
   };
-  const writePending = async () => {
+  // Never rejects: a rejected `writing` would skip every write after it. (Rejecting a settled insert does nothing.)
+  const writePending = () => {
     const group = pending.splice(0);
-    try {
-      await write(group);
-    } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
-      for (const one of group) await write([one]).catch(one.reject);
-    }
+    return writeGroup(group).catch((error: unknown) => group.forEach((request) => request.reject(error)));
   };
   return {
-    add(events: readonly MicroconvEvent[], receivedAt: number): Promise<number> {
+    add(events: readonly CollectedEvent[], receivedAt: number): Promise<number> {
       return new Promise((resolve, reject) => {
         pending.push({ events, receivedAt, resolve, reject });
         if (pending.length === 1) writing = writing.then(writePending);
@@ -309,21 +377,21 @@ function groupCommit(insertRows: (group: readonly PendingInsert[]) => Promise<Se
 }
 
 interface PendingInsert {
-  events: readonly MicroconvEvent[];
+  events: readonly CollectedEvent[];
   receivedAt: number;
   resolve(count: number): void;
   reject(error: unknown): void;
 }
 
 /**
- * The first occurrence of each id in the group (the copy DuckDB keeps too), in id order. The order is
+ * The first occurrence of each id in the requests (the copy DuckDB keeps too), in id order. The order is
  * what lets several collectors write overlapping batches at once: every writer takes the rows' key
  * locks in the same order, so they wait for each other instead of deadlocking (writers taking them in
  * the order the events came would meet from both ends). Lower-case hex text sorts as the uuid's bytes.
  */
-function firstOfEachId(group: readonly PendingInsert[]): Array<{ event: MicroconvEvent; receivedAt: number }> {
-  const rows = new Map<string, { event: MicroconvEvent; receivedAt: number }>();
-  for (const { events, receivedAt } of group) {
+function firstOfEachId(requests: readonly PendingInsert[]): Row[] {
+  const rows = new Map<string, Row>();
+  for (const { events, receivedAt } of requests) {
     for (const event of events) {
       const id = event.event_id.toLowerCase();
       if (!rows.has(id)) rows.set(id, { event, receivedAt });

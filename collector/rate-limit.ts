@@ -3,9 +3,10 @@ export interface RateLimit {
   capacity: number;
   refillPerSecond: number;
   /**
-   * Leave requests from this machine (127.0.0.0/8, ::1) unlimited. Default true: a local process
-   * (the simulator, a test) can do anything a flood could anyway. Behind a reverse proxy on the same
-   * machine, set the collector's `trustProxy`, so the limit applies to each real client.
+   * Leave requests from this machine (a socket peer in 127.0.0.0/8, or ::1) unlimited. Default true:
+   * a local process (the simulator, a test) can do anything a flood could anyway. Behind a reverse
+   * proxy on the same machine, set the collector's `trustProxy`, so the limit applies to each real
+   * client. An address named in `X-Forwarded-For` is never exempt, loopback or not.
    */
   exemptLoopback?: boolean;
 }

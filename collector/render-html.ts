@@ -26,9 +26,10 @@ export function renderReportHtml(report: Report): string {
   h1 { font-size: 1.5em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin: 32px 0 8px; }
   .note { background: #fff7e6; border-left: 4px solid #d97706; padding: 8px 12px; }
   .muted { color: #6b7280; }
-  table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+  table { border-collapse: collapse; width: 100%; font-size: 0.85em; }
   th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
-  td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+  td.n { white-space: nowrap; } th.verdict { min-width: 150px; }
   svg { max-width: 100%; height: auto; font: 13px system-ui, sans-serif; }
   .more { color: ${COLOUR.more}; } .less { color: ${COLOUR.less}; } .unclear { color: ${COLOUR.unclear}; }
 </style>
@@ -44,9 +45,13 @@ ${esc(formatCount(report.converted))} converted (${esc(formatRate(rate?.estimate
 
 <h2>Lift: conversion rate with the signal minus without it</h2>
 ${liftChart(report.signals)}
-<p class="muted">Dots: the difference in conversion rate, in percentage points; bars: its 95 % interval (Newcombe hybrid score).
-A bar that crosses the zero line means the data cannot yet tell. ${esc(report.multiple_comparisons)}</p>
+<p class="muted">Dots: the difference in conversion rate, in percentage points. Thick bars: its anytime-valid interval
+(${esc(formatRate(1 - report.error_control.per_signal_alpha))} per signal), which the verdict follows: valid however often this page is read.
+Thin grey bars: the fixed-horizon 95 % interval (Newcombe), valid for one pre-planned look only.
+A thick bar that crosses the zero line means the data cannot yet tell.</p>
+<p>${esc(report.error_control.statement)}</p>
 ${signalTable(report.signals)}
+<p class="muted">${esc(report.intervals)}</p>
 
 <h2>Funnel</h2>
 ${funnelChart(report.funnel)}
@@ -63,15 +68,15 @@ ${
 
 const capitalise = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/** A forest plot of each signal's difference with its interval, against a zero line. */
+/** A forest plot of each signal's difference: the anytime-valid interval as the bar, the fixed-horizon one thin beneath it. */
 function liftChart(signals: SignalReport[]): string {
   if (signals.length === 0) return '<p>No events yet.</p>';
-  const rowHeight = 30;
-  const [labelWidth, plotWidth, valueWidth] = [190, 480, 190];
+  const rowHeight = 38;
+  const [labelWidth, plotWidth, valueWidth] = [190, 440, 230];
   const width = labelWidth + plotWidth + valueWidth;
   const top = 10;
   const height = top + signals.length * rowHeight + 34;
-  const bounds = signals.flatMap((s) => (s.difference ? [s.difference.low, s.difference.high] : []));
+  const bounds = signals.flatMap((s) => [s.difference, s.difference_fixed_horizon].flatMap((d) => (d ? [d.low, d.high] : [])));
   const extent = Math.max(0.01, ...bounds.map(Math.abs));
   const step = tickStep(extent);
   const limit = Math.ceil(extent / step) * step;
@@ -79,23 +84,7 @@ function liftChart(signals: SignalReport[]): string {
   const ticks: number[] = [];
   for (let value = -limit; value <= limit + step / 2; value += step) ticks.push(Math.round(value / step) * step);
   const axisY = top + signals.length * rowHeight + 6;
-
-  const rows = signals.map((s, index) => {
-    const y = top + index * rowHeight + rowHeight / 2;
-    const colour = COLOUR[s.verdict];
-    const label = `<text x="${labelWidth - 10}" y="${y + 4}" text-anchor="end">${esc(s.signal)}</text>`;
-    if (!s.difference) {
-      return `${label}<text x="${labelWidth + 8}" y="${y + 4}" fill="${COLOUR.unclear}">no comparison possible</text>`;
-    }
-    const d = s.difference;
-    return (
-      `${label}<line x1="${x(d.low).toFixed(1)}" x2="${x(d.high).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="3"/>` +
-      `<circle cx="${x(d.estimate).toFixed(1)}" cy="${y}" r="5" fill="${colour}"/>` +
-      `<text x="${labelWidth + plotWidth + 10}" y="${y + 4}" fill="${colour}">${esc(
-        `${formatPoints(d.estimate)} [${formatPoints(d.low)}, ${formatPoints(d.high)}]`,
-      )}</text>`
-    );
-  });
+  const rows = signals.map((s, index) => liftRow(s, top + index * rowHeight + rowHeight / 2 - 4, x, labelWidth + plotWidth + 10, labelWidth));
   const grid = ticks.map(
     (value) =>
       `<line x1="${x(value).toFixed(1)}" x2="${x(value).toFixed(1)}" y1="${top}" y2="${axisY}" stroke="${value === 0 ? '#111827' : '#e5e7eb'}"${
@@ -103,11 +92,33 @@ function liftChart(signals: SignalReport[]): string {
       }/>` + `<text x="${x(value).toFixed(1)}" y="${axisY + 16}" text-anchor="middle" fill="#6b7280">${esc(formatPoints(value))}</text>`,
   );
   return `<svg role="img" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" aria-labelledby="lift-title">
-<title id="lift-title">Difference in conversion rate, with and without each signal, in percentage points, with 95 % intervals</title>
+<title id="lift-title">Difference in conversion rate, with and without each signal, in percentage points: anytime-valid intervals, and beneath them the fixed-horizon 95 % intervals valid for one pre-planned look only</title>
 ${grid.join('\n')}
 ${rows.join('\n')}
 <text x="${labelWidth + plotWidth / 2}" y="${height - 2}" text-anchor="middle" fill="#6b7280">percentage points</text>
 </svg>`;
+}
+
+const FIXED_COLOUR = '#9ca3af';
+
+/** One signal's row of the forest plot: label, anytime-valid bar and dot, fixed-horizon bar, the numbers. */
+function liftRow(s: SignalReport, y: number, x: (value: number) => number, valueX: number, labelWidth: number): string {
+  const colour = COLOUR[s.verdict];
+  const label = `<text x="${labelWidth - 10}" y="${y + 4}" text-anchor="end">${esc(s.signal)}</text>`;
+  const d = s.difference;
+  if (!d) return `${label}<text x="${labelWidth + 8}" y="${y + 4}" fill="${COLOUR.unclear}">no comparison possible</text>`;
+  const fixed = s.difference_fixed_horizon;
+  const fixedBar = fixed
+    ? `<line x1="${x(fixed.low).toFixed(1)}" x2="${x(fixed.high).toFixed(1)}" y1="${y + 9}" y2="${y + 9}" stroke="${FIXED_COLOUR}" stroke-width="1.5"/>` +
+      [fixed.low, fixed.high].map((end) => `<line x1="${x(end).toFixed(1)}" x2="${x(end).toFixed(1)}" y1="${y + 6}" y2="${y + 12}" stroke="${FIXED_COLOUR}" stroke-width="1.5"/>`).join('')
+    : '';
+  return (
+    `${label}<line x1="${x(d.low).toFixed(1)}" x2="${x(d.high).toFixed(1)}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="3"/>` +
+    `<circle cx="${x(d.estimate).toFixed(1)}" cy="${y}" r="5" fill="${colour}"/>` +
+    fixedBar +
+    `<text x="${valueX}" y="${y + 4}" fill="${colour}">${esc(`${formatPoints(d.estimate)} [${formatPoints(d.low)}, ${formatPoints(d.high)}]`)}</text>` +
+    (fixed ? `<text x="${valueX}" y="${y + 18}" fill="#6b7280" font-size="11">${esc(`one look only: [${formatPoints(fixed.low)}, ${formatPoints(fixed.high)}]`)}</text>` : '')
+  );
 }
 
 /** A round tick step giving about four ticks on each side of zero. */
@@ -126,12 +137,17 @@ function signalTable(signals: SignalReport[]): string {
   <td class="n">${esc(formatCount(s.sessions_with))}</td>
   <td class="n">${esc(rateCell(s.rate_with))}</td>
   <td class="n">${esc(rateCell(s.rate_without))}</td>
+  <td class="n">${esc(s.difference ? `${formatPoints(s.difference.estimate)} [${formatPoints(s.difference.low)}, ${formatPoints(s.difference.high)}]` : '–')}${
+    s.difference_fixed_horizon
+      ? `<br><span class="muted">${esc(`one look only: [${formatPoints(s.difference_fixed_horizon.low)}, ${formatPoints(s.difference_fixed_horizon.high)}]`)}</span>`
+      : ''
+  }</td>
   <td class="n">${esc(s.ratio ? `${formatRatio(s.ratio.estimate)} [${formatRatio(s.ratio.low)}, ${formatRatio(s.ratio.high)}]${s.ratio.corrected ? '*' : ''}` : '–')}</td>
   <td>${verdictCell(s)}</td>
 </tr>`,
   );
   return `<table>
-<thead><tr><th>signal</th><th class="n">sessions with it</th><th class="n">conversion with [95 %]</th><th class="n">without [95 %]</th><th class="n">ratio [95 %]</th><th>verdict</th></tr></thead>
+<thead><tr><th>signal</th><th class="n">sessions with it</th><th class="n">conversion with [95 %]</th><th class="n">without [95 %]</th><th class="n">lift, points [anytime-valid]; [95 %, one pre-planned look only]</th><th class="n">ratio [95 %, one look only]</th><th class="verdict">verdict</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

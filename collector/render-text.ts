@@ -20,7 +20,7 @@ export function renderReportText(report: Report): string {
   lines.push('Does the micro-conversion predict the macro conversion? (association, not cause)');
   lines.push(
     table(
-      ['signal', 'stage', 'sessions with', 'conv. with', 'conv. without', 'lift, points [95 %]', 'ratio [95 %]', 'verdict'],
+      ['signal', 'stage', 'sessions with', 'conv. with', 'conv. without', 'lift, points [anytime]', 'verdict', 'lift [one look only]', 'ratio [one look only]'],
       report.signals.map((s) => [
         s.signal,
         s.stage ?? '(not in plan)',
@@ -28,10 +28,17 @@ export function renderReportText(report: Report): string {
         formatRate(s.rate_with?.estimate),
         formatRate(s.rate_without?.estimate),
         s.difference ? `${formatPoints(s.difference.estimate)} [${formatPoints(s.difference.low)}, ${formatPoints(s.difference.high)}]` : '–',
-        s.ratio ? `${formatRatio(s.ratio.estimate)} [${formatRatio(s.ratio.low)}, ${formatRatio(s.ratio.high)}]${s.ratio.corrected ? '*' : ''}` : '–',
         VERDICT_LABEL[s.verdict],
+        s.difference_fixed_horizon ? `[${formatPoints(s.difference_fixed_horizon.low)}, ${formatPoints(s.difference_fixed_horizon.high)}]` : '–',
+        s.ratio ? `${formatRatio(s.ratio.estimate)} [${formatRatio(s.ratio.low)}, ${formatRatio(s.ratio.high)}]${s.ratio.corrected ? '*' : ''}` : '–',
       ]),
-      [2, 3, 4, 5, 6],
+      [2, 3, 4, 5, 7, 8],
+    ),
+  );
+  lines.push(
+    wrap(
+      `anytime: the lift's anytime-valid interval at ${formatRate(1 - report.error_control.per_signal_alpha)} per signal, valid however often this is read; ` +
+        'the verdict follows it. one look only: the fixed-horizon 95 % intervals (Newcombe; Katz for the ratio), valid for one pre-planned look only.',
     ),
   );
   if (report.signals.some((s) => s.ratio?.corrected)) lines.push('* a group had no conversions: 0.5 added to every cell for the ratio');
@@ -39,6 +46,7 @@ export function renderReportText(report: Report): string {
   lines.push('');
   for (const s of report.signals) lines.push(wrap(`${s.signal}: ${s.verdict_text}.`, '  '));
   if (report.multiple_comparisons) lines.push('', wrap(report.multiple_comparisons));
+  lines.push('', wrap(report.intervals));
 
   lines.push('', 'Funnel');
   lines.push(

@@ -31,10 +31,14 @@ export interface SendResult {
   rateLimited: number;
   /** Batches refused (4xx other than 429) or given up on, with the first few answers. */
   failed: number;
+  /** Events the collector refused for good in a 2xx answer (`rejected`); not counted in `events`. */
+  rejected: number;
   problems: string[];
 }
 
 const MAX_ATTEMPTS = 8;
+
+type Rejected = { event_id: string | null; problems: string[] };
 
 /**
  * Sends seeded traffic to a collector over HTTP, as browsers running the SDK would: `text/plain`
@@ -49,11 +53,13 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   const replayed = (eventId: string) => parseInt(eventId.slice(0, 8), 16) / 0x1_0000_0000 < replayRate;
   const urls = typeof options.url === 'string' ? [options.url] : [...options.url];
   if (urls.length === 0) throw new TypeError('sendTraffic: no collect URL');
-  const result: SendResult = { sessions: 0, events: 0, requests: 0, requestsByUrl: Object.fromEntries(urls.map((url) => [url, 0])), replays: 0, rateLimited: 0, failed: 0, problems: [] };
+  const result: SendResult = { sessions: 0, events: 0, requests: 0, requestsByUrl: Object.fromEntries(urls.map((url) => [url, 0])), replays: 0, rateLimited: 0, failed: 0, rejected: 0, problems: [] };
+  const note = (problem: string) => void (result.problems.length < 5 && result.problems.push(problem));
   const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
   if (options.origin) headers.Origin = options.origin;
 
-  async function post(body: string): Promise<boolean> {
+  /** Sends one batch; resolves to the events the collector refused for good (`null`: the whole batch failed). */
+  async function post(body: string): Promise<Rejected[] | null> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const url = urls[result.requests++ % urls.length]!;
       result.requestsByUrl[url]!++;
@@ -64,7 +70,7 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
         const response = await fetch(url, { method: 'POST', headers, body });
         status = response.status;
         answer = await response.text();
-        if (response.ok) return true;
+        if (response.ok) return rejectedIn(answer);
         if (status === 429) {
           result.rateLimited++;
           wait = Math.min(30, Number(response.headers.get('Retry-After')) || 1) * 1000;
@@ -75,12 +81,21 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
       const retry = status === 0 || status === 408 || status === 429 || status >= 500;
       if (!retry || attempt === MAX_ATTEMPTS) {
         result.failed++;
-        if (result.problems.length < 5) result.problems.push(`HTTP ${status || 'error'}: ${answer.slice(0, 300)}`);
-        return false;
+        note(`HTTP ${status || 'error'}: ${answer.slice(0, 300)}`);
+        return null;
       }
       await sleep(wait);
     }
-    return false;
+    return null;
+  }
+
+  /** A 2xx may name events refused for good (contract 4); a 204 or a body without `rejected` names none. */
+  function rejectedIn(answer: string): Rejected[] {
+    try {
+      return (answer && JSON.parse(answer).rejected) || [];
+    } catch {
+      return []; // Not JSON: a 2xx with some other body stored the batch.
+    }
   }
 
   const sessions = generateTraffic(model, options);
@@ -88,7 +103,12 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
     for (const session of sessions) {
       for (const batch of session.batches) {
         const body = JSON.stringify({ v: 1, sent_at: new Date(batch[batch.length - 1]!.ts + 250).toISOString(), events: batch });
-        if (await post(body)) result.events += batch.length;
+        const rejected = await post(body);
+        if (rejected !== null) {
+          result.events += batch.length - rejected.length;
+          result.rejected += rejected.length;
+          for (const entry of rejected) note(`rejected ${entry.event_id}: ${entry.problems.join('; ').slice(0, 300)}`);
+        }
         if (replayed(batch[0]!.event_id)) {
           result.replays++;
           await post(body);

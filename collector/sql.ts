@@ -10,34 +10,57 @@
  * One row per event, keyed by `event_id` (a UUID: 16 bytes, a smaller and faster key than its text).
  * `ts` is the event's time as a TIMESTAMP (UTC) for humans and date functions; `ts_ms` is the raw
  * epoch ms the client sent, which the report orders by (no rounding surprises).
- * `params` keeps the event's parameters as JSON; page and attribution are flattened into columns.
+ * `params` keeps the event's parameters as JSON; page, attribution, consent and ids are flattened
+ * into columns. Only what the report needs is NOT NULL (id, name, times, session): every other field
+ * is optional on the wire and stored as NULL when missing. The consent and id columns are what
+ * server-side forwarding reads (the consent each event was tracked under, the ids to match on).
  */
 export const CREATE_EVENTS_TABLE = `
 CREATE TABLE IF NOT EXISTS events (
-  event_id         UUID PRIMARY KEY,
-  name             VARCHAR NOT NULL,
-  ts               TIMESTAMP NOT NULL,
-  ts_ms            BIGINT NOT NULL,
-  session_id       VARCHAR NOT NULL,
-  anonymous_id     VARCHAR,
-  page_url         VARCHAR NOT NULL,
-  page_path        VARCHAR NOT NULL,
-  page_title       VARCHAR NOT NULL,
-  page_referrer    VARCHAR NOT NULL,
-  params           JSON NOT NULL,
-  utm_source       VARCHAR,
-  utm_medium       VARCHAR,
-  utm_campaign     VARCHAR,
-  utm_term         VARCHAR,
-  utm_content      VARCHAR,
-  gclid            VARCHAR,
-  fbclid           VARCHAR,
-  landing_page     VARCHAR NOT NULL,
-  landing_referrer VARCHAR NOT NULL,
-  received_at      TIMESTAMP NOT NULL
+  event_id                   UUID PRIMARY KEY,
+  name                       VARCHAR NOT NULL,
+  ts                         TIMESTAMP NOT NULL,
+  ts_ms                      BIGINT NOT NULL,
+  session_id                 VARCHAR NOT NULL,
+  anonymous_id               VARCHAR,
+  page_url                   VARCHAR,
+  page_path                  VARCHAR,
+  page_title                 VARCHAR,
+  page_referrer              VARCHAR,
+  params                     JSON,
+  utm_source                 VARCHAR,
+  utm_medium                 VARCHAR,
+  utm_campaign               VARCHAR,
+  utm_term                   VARCHAR,
+  utm_content                VARCHAR,
+  gclid                      VARCHAR,
+  fbclid                     VARCHAR,
+  landing_page               VARCHAR,
+  landing_referrer           VARCHAR,
+  received_at                TIMESTAMP NOT NULL,
+  gbraid                     VARCHAR,
+  wbraid                     VARCHAR,
+  consent_analytics_storage  VARCHAR,
+  consent_ad_storage         VARCHAR,
+  consent_ad_user_data       VARCHAR,
+  consent_ad_personalization VARCHAR,
+  fbp                        VARCHAR,
+  fbc                        VARCHAR,
+  ga_client_id               VARCHAR,
+  user_id                    VARCHAR,
+  email_sha256               VARCHAR,
+  phone_sha256               VARCHAR
 )`;
 
-/** The shape `from_json` reads a wire event into (contract 5). */
+/** Columns an older collector's table lacks (added) or holds as NOT NULL (relaxed): run after `CREATE_EVENTS_TABLE`. */
+export const UPGRADE_EVENTS_TABLE = [
+  ...['gbraid', 'wbraid', 'consent_analytics_storage', 'consent_ad_storage', 'consent_ad_user_data', 'consent_ad_personalization', 'fbp', 'fbc', 'ga_client_id', 'user_id', 'email_sha256', 'phone_sha256'].map(
+    (column) => `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} VARCHAR`,
+  ),
+  ...['page_url', 'page_path', 'page_title', 'page_referrer', 'params', 'landing_page', 'landing_referrer'].map((column) => `ALTER TABLE events ALTER COLUMN ${column} DROP NOT NULL`),
+];
+
+/** The shape `from_json` reads a collected event into (contract 5; missing keys read as NULL). */
 const EVENT_JSON_SHAPE = JSON.stringify({
     event_id: 'VARCHAR',
     name: 'VARCHAR',
@@ -54,26 +77,38 @@ const EVENT_JSON_SHAPE = JSON.stringify({
       utm_content: 'VARCHAR',
       gclid: 'VARCHAR',
       fbclid: 'VARCHAR',
+      gbraid: 'VARCHAR',
+      wbraid: 'VARCHAR',
       landing_page: 'VARCHAR',
       referrer: 'VARCHAR',
     },
+    consent: { analytics_storage: 'VARCHAR', ad_storage: 'VARCHAR', ad_user_data: 'VARCHAR', ad_personalization: 'VARCHAR' },
+    ids: { fbp: 'VARCHAR', fbc: 'VARCHAR', ga_client_id: 'VARCHAR', user_id: 'VARCHAR', email_sha256: 'VARCHAR', phone_sha256: 'VARCHAR' },
     received_at: 'BIGINT',
 });
 
 /**
- * Inserts events passed as one JSON parameter (`$1`: the wire events, each with a `received_at` in
- * epoch ms added). One parameter instead of twenty per row: DuckDB plans it once, and 200 events cost
+ * Inserts events passed as one JSON parameter (`$1`: the collected events, each with a `received_at`
+ * in epoch ms added). One parameter instead of thirty per row: DuckDB plans it once, and 200 events cost
  * little more than one. The array is split first and each item read on its own: several times faster
  * than `from_json` over the whole array with a nested shape. `OR IGNORE` is the deduplication by `event_id`: a replayed event, even twice in
- * one statement, stores nothing new. `RETURNING` tells which events were new.
+ * one statement, stores nothing new. `RETURNING` tells which events were new. The columns are named,
+ * so a table upgraded from an older collector (new columns at the end) takes the same statement.
  */
 export const INSERT_EVENTS = `
-INSERT OR IGNORE INTO events
+INSERT OR IGNORE INTO events (
+  event_id, name, ts, ts_ms, session_id, anonymous_id, page_url, page_path, page_title, page_referrer, params,
+  utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, landing_page, landing_referrer, received_at,
+  gbraid, wbraid, consent_analytics_storage, consent_ad_storage, consent_ad_user_data, consent_ad_personalization,
+  fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256)
 SELECT e.event_id, e.name, epoch_ms(e.ts), e.ts, e.session_id, e.anonymous_id,
        e.page.url, e.page.path, e.page.title, e.page.referrer, e.params,
        e.attribution.utm_source, e.attribution.utm_medium, e.attribution.utm_campaign,
        e.attribution.utm_term, e.attribution.utm_content, e.attribution.gclid, e.attribution.fbclid,
-       e.attribution.landing_page, e.attribution.referrer, epoch_ms(e.received_at)
+       e.attribution.landing_page, e.attribution.referrer, epoch_ms(e.received_at),
+       e.attribution.gbraid, e.attribution.wbraid,
+       e.consent.analytics_storage, e.consent.ad_storage, e.consent.ad_user_data, e.consent.ad_personalization,
+       e.ids.fbp, e.ids.fbc, e.ids.ga_client_id, e.ids.user_id, e.ids.email_sha256, e.ids.phone_sha256
 FROM (SELECT from_json(item, '${EVENT_JSON_SHAPE}') AS e FROM (SELECT unnest(CAST($1 AS JSON[])) AS item))
 RETURNING event_id`;
 

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createCollector, loadPlan } from '../collector/index';
+import { createCollector, DEFAULT_TIMEOUTS, loadPlan, serverTimeouts } from '../collector/index';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TYPES: Record<string, string> = {
@@ -60,7 +60,8 @@ async function main() {
   const plan = await loadPlan(join(ROOT, 'demo/plan.json'));
   const collector = createCollector({ database: values.db ?? 'data/microconv.duckdb', plan });
   await collector.store; // fail early, and clearly, when the database cannot be opened
-  const server = createServer((request, response) =>
+  // Slow clients get 408 in seconds, as from the collector's own server.
+  const server = createServer(serverTimeouts(), (request, response) =>
     collector(request, response, () =>
       serveFile(request, response).catch((error: unknown) => {
         console.error(error);
@@ -68,6 +69,7 @@ async function main() {
       }),
     ),
   );
+  server.keepAliveTimeout = DEFAULT_TIMEOUTS.idleMs;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const origin = `http://${host}:${port}`;
   console.log(`microconv demo

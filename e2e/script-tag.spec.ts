@@ -60,6 +60,8 @@ test('the endpoint receives the wire format of the contract', async ({ page, col
       utm_term: null,
       utm_content: null,
       gclid: null,
+      gbraid: null,
+      wbraid: null,
       fbclid: null,
       landing_page: `${origin}/queued.html?utm_source=newsletter&utm_medium=email`,
       referrer: '',

@@ -32,7 +32,7 @@ test('a CTA on a link, a button and a role=button element, by mouse and by keybo
 
   const hero = { section_name: 'hero' };
   expect(paramsOf(collector, 'cta_click')).toEqual([
-    { cta_name: 'start_trial', link_type: 'link', link_text: 'Start your free trial', link_url: `${origin}/pricing?plan=pro`, ...hero },
+    { cta_name: 'start_trial', link_type: 'link', link_text: 'Start your free trial', link_url: `${origin}/pricing?plan=[redacted]`, ...hero },
     { cta_name: 'book_demo', link_type: 'button', link_text: 'Book a demo', ...hero },
     { cta_name: 'see_plans', link_type: 'link', link_text: '★ See plans', link_url: `${origin}/plans`, ...hero },
     { cta_name: 'book_demo', link_type: 'button', link_text: 'Book a demo', ...hero },
@@ -110,7 +110,7 @@ test('an outbound link is a cta_click of type outbound when the option is on', a
       cta_name: 'outbound',
       link_type: 'outbound',
       link_text: 'Our partner',
-      link_url: 'https://partner.example.org/offer?gclid=[redacted]&ref=footer',
+      link_url: 'https://partner.example.org/offer?gclid=[redacted]&ref=[redacted]',
       section_name: 'contact',
     },
   ]);
@@ -139,7 +139,7 @@ test('link_text and link_url are redacted: addresses, phone numbers, click ids; 
     cta_name: 'contact_sales',
     link_type: 'link',
     link_text: text.slice(0, 100),
-    link_url: `${origin}/contact?email=[redacted]&gclid=[redacted]&fbclid=[redacted]&msclkid=[redacted]&utm_source=newsletter&ref=footer`,
+    link_url: `${origin}/contact?email=[redacted]&gclid=[redacted]&fbclid=[redacted]&msclkid=[redacted]&utm_source=newsletter&ref=[redacted]`,
     section_name: 'contact',
   });
   expect((event!.params.link_text as string).length).toBe(100);

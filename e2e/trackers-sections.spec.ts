@@ -129,3 +129,36 @@ test('the share and the dwell are options', async ({ page, collector }) => {
   await page.clock.runFor(1);
   expect(await views(page, collector)).toEqual(['features']);
 });
+
+/**
+ * Hides or shows the tab the way web-vitals' own tests do (stubVisibilityChange): headless Chromium keeps
+ * every tab visible, in the background or not.
+ */
+const setHidden = (page: Page, hidden: boolean) =>
+  page.evaluate((hidden) => {
+    Object.defineProperty(document, 'visibilityState', { value: hidden ? 'hidden' : 'visible', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: hidden, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+
+test('no dwell counts while the page is hidden, and a section shown again waits a full dwell', async ({ page, collector }) => {
+  await openPaused(page);
+  expect(await reveal(page, '#features', 400)).toBe(1);
+  await page.clock.runFor(500);
+  await setHidden(page, true);
+  await page.clock.runFor(5000);
+  expect(await views(page, collector)).toEqual([]); // the dwell stopped when the page was hidden
+
+  // Scrolled while hidden (by the page's script, say): what comes into view does not start a dwell either.
+  expect(await reveal(page, '#pricing', 400)).toBe(1);
+  await page.clock.runFor(5000);
+  expect(await views(page, collector)).toEqual([]);
+
+  // Shown again: a full second from then, not what was left.
+  await setHidden(page, false);
+  expect(await rendered(page, '#pricing')).toBe(1);
+  await page.clock.runFor(999);
+  expect(await views(page, collector)).toEqual([]);
+  await page.clock.runFor(1);
+  expect(await views(page, collector)).toEqual(['pricing']);
+});

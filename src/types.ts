@@ -15,19 +15,29 @@ export type ConsentState = Record<Purpose, ConsentValue>;
 /** A consent update: one word for all four purposes, or some purposes by name. */
 export type ConsentUpdate = ConsentValue | Partial<ConsentState>;
 
+/**
+ * A consent tool the site already runs, for microconv to follow instead of `consent()` calls: `'gtag'`,
+ * Google Consent Mode's commands in the `dataLayer`; `'tcf'`, an IAB TCF v2.2 CMP through `__tcfapi`.
+ */
+export type ConsentSourceName = 'gtag' | 'tcf';
+
 /** A parameter value: anything that survives `JSON.stringify` unchanged. */
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
 /** The parameters of an event. `undefined` values are left out, as JSON leaves them out. */
 export type Params = { [key: string]: ParamValue | undefined };
 
-/** Where the event happened. URLs are redacted of e-mail addresses, click ids and personal parameters. */
+/**
+ * Where the event happened. URLs keep query values only of `utm_*` and of the parameters named by
+ * `urlParams`; e-mail addresses, phone numbers, long digit runs and tokens are redacted in them and in
+ * the path and title (`[redacted]`).
+ */
 export interface PageContext {
   /** The page URL, redacted. */
   url: string;
-  /** `location.pathname`. */
+  /** `location.pathname`, redacted. */
   path: string;
-  /** `document.title`. */
+  /** `document.title`, redacted. */
   title: string;
   /** The referrer of this page view (the previous route in an SPA), redacted; `''` when none. */
   referrer: string;
@@ -40,8 +50,11 @@ export interface Attribution {
   utm_campaign: string | null;
   utm_term: string | null;
   utm_content: string | null;
-  /** Google Ads click id of the landing page. */
+  /** Google Ads click id of the landing page (kept here as it came; redacted in every URL). */
   gclid: string | null;
+  /** Google Ads click ids of app campaigns on iOS (web to app, app to web). */
+  gbraid?: string | null;
+  wbraid?: string | null;
   /** Meta click id of the landing page. */
   fbclid: string | null;
   /** The landing page URL, redacted. */
@@ -181,20 +194,29 @@ export interface Options {
     /** A batch leaves at most this long after its first event. Default 5000. */
     intervalMs?: number;
   };
-  /** Consent defaults. Default: granted, unless `data-consent` says otherwise. */
-  consent?: ConsentUpdate;
+  /**
+   * Consent defaults, or the site's own consent tool to follow (`'gtag'` or `'tcf'`: pending until it
+   * speaks). Default: granted, unless `data-consent` says otherwise.
+   */
+  consent?: ConsentUpdate | ConsentSourceName;
   /** The measurement plan. */
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
   debug?: boolean;
-  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`). */
-  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number };
+  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`, `consentMode`). */
+  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number; consentMode?: 'basic' | 'advanced' };
   /** Options of the built-in `meta` adapter (`events`: a mapping to Meta standard events, or `'standard'`). */
   meta?: { events?: Record<string, string | ((event: MicroconvEvent) => string | undefined)> | 'standard'; waitMs?: number };
   /** Options of the built-in `datalayer` adapter (`name` of the array). */
   datalayer?: { name?: string };
-  /** Where to load the debug overlay from. Default: next to `microconv.js`. */
+  /** Where to load the debug overlay from (an http(s) URL). Default: next to `microconv.js`. */
   debugSrc?: string;
+  /**
+   * Query parameters whose values URLs (`page.url`, `page.referrer`, `link_url`, `landing_page`) may
+   * keep besides `utm_*`, such as `['page', 'plan']`; every other value leaves as `[redacted]`, and so
+   * does a kept value that holds an e-mail address, a phone number or a token. Case-insensitive.
+   */
+  urlParams?: string[];
   /**
    * How bad input (event names, parameters, options) is reported: `'throw'` (the default, for the npm
    * API) throws a `TypeError` to the caller; `'log'` (what the script tag uses) logs a console error,

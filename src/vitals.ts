@@ -5,14 +5,15 @@
  */
 import { onCLS, onINP, onLCP, type Metric } from 'web-vitals';
 
-/** Anything that can track: an instance, or the script tag's `window.microconv`. */
+/** Anything that can track (and flush): an instance, or the script tag's `window.microconv`. */
 export interface Tracks {
   track(name: string, params?: Record<string, number>): unknown;
+  flush?(): unknown;
 }
 
 /**
- * Sends one `web_vitals` event (`lcp` and `inp` in ms, `cls` unitless) when the page is first hidden.
- * Returns the teardown of its own listener (web-vitals keeps its observers for the page's life).
+ * Sends one `web_vitals` event (`lcp` and `inp` in ms, `cls` unitless) when the page is first hidden or
+ * left. Returns the teardown of its own listeners (web-vitals keeps its observers for the page's life).
  *
  * @example
  * import { init } from 'microconv';
@@ -22,16 +23,27 @@ export interface Tracks {
 export function trackVitals(instance: Tracks): () => void {
   const values: Record<string, number> = {};
   const keep = (key: string, digits: number) => (metric: Metric) => (values[key] = +metric.value.toFixed(digits));
-  onLCP(keep('lcp', 0));
-  onINP(keep('inp', 0));
-  onCLS(keep('cls', 3));
-  // web-vitals reports from capture-phase listeners on window; this one listens in the bubble phase,
-  // so it runs after them, with every value of this hide in hand. The core's pagehide beacon carries it.
-  const hidden = () => {
-    if (document.visibilityState !== 'hidden' || !Object.keys(values).length) return;
-    removeEventListener('visibilitychange', hidden);
+  // Every change, so that the values are current at any moment: leaving a page, Chromium fires pagehide
+  // before visibilitychange, and web-vitals reports its final values only at the latter.
+  const always = { reportAllChanges: true };
+  onLCP(keep('lcp', 0), always);
+  onINP(keep('inp', 0), always);
+  onCLS(keep('cls', 3), always);
+  // A tab hidden: in the bubble phase, after web-vitals' capture listeners have reported every value
+  // (INP's last interaction is worked out only then), and sent at once, for a hidden tab may never be
+  // shown, or left, again. A page left: at pagehide, which comes first, so that the core's beacons of
+  // that pagehide or of the visibilitychange after it carry the event.
+  const listeners: [string, boolean][] = [
+    ['visibilitychange', false],
+    ['pagehide', true],
+  ];
+  const listen = (method: 'addEventListener' | 'removeEventListener') => listeners.forEach(([type, capture]) => window[method](type, hidden, capture));
+  const hidden = (event: Event) => {
+    if ((event.type !== 'pagehide' && document.visibilityState !== 'hidden') || !Object.keys(values).length) return;
+    listen('removeEventListener');
     instance.track('web_vitals', { ...values });
+    if (event.type !== 'pagehide') instance.flush?.();
   };
-  addEventListener('visibilitychange', hidden);
-  return () => removeEventListener('visibilitychange', hidden);
+  listen('addEventListener');
+  return () => listen('removeEventListener');
 }

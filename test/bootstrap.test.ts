@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bootScriptTag, readAttributes } from '../src/core/bootstrap';
+import { bootScriptTag, ownScript, readAttributes } from '../src/core/bootstrap';
 import type { MicroconvEvent } from '../src/types';
 
 type Global = { microconv?: ((...args: unknown[]) => unknown) & Record<string, any> };
@@ -119,5 +119,48 @@ describe('the stub queue', () => {
     const first = w.microconv;
     bootScriptTag();
     expect(w.microconv).toBe(first);
+  });
+});
+
+describe('DOM clobbering', () => {
+  afterEach(() => {
+    delete (document as { currentScript?: unknown }).currentScript;
+    delete (document as { querySelector?: unknown }).querySelector;
+    document.body.innerHTML = '';
+  });
+
+  /** User content as a page may hold it: an image whose name shadows `document.currentScript`. */
+  function clobber() {
+    document.body.innerHTML = '<img name="currentScript" src="https://evil.example/x/pixel.png" data-endpoint="https://evil.example/collect" data-debug>';
+    // Chromium resolves `document.currentScript` to that image (HTMLDocument's named properties win
+    // over its own); happy-dom does not implement named properties, so the shadowing is made by hand.
+    Object.defineProperty(document, 'currentScript', { value: document.body.firstChild, configurable: true });
+  }
+
+  it('takes only a real script element for its own: not an image named currentScript', async () => {
+    clobber();
+    scriptTag({ 'data-endpoint': '/collect' });
+    const own = document.head.querySelector('script');
+    expect(ownScript()).toBe(own);
+    expect(readAttributes(ownScript())).toEqual({ endpoint: '/collect', debugSrc: 'https://cdn.example/mc/microconv-debug.js' });
+  });
+
+  it('with no script of its own, starts nothing: no endpoint, no overlay from the image’s host', async () => {
+    clobber();
+    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
+    bootScriptTag();
+    expect(w.microconv!.stats()).toBeUndefined(); // no instance: calls wait for an init
+    expect(document.querySelectorAll('script').length).toBe(0);
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('in the querySelector fallback too, an SVG script or a clobbered querySelector is no script of its own', () => {
+    document.body.innerHTML = '<svg><script src="https://evil.example/microconv.js" data-endpoint="https://evil.example/collect"></script></svg><img name="querySelector">';
+    Object.defineProperty(document, 'currentScript', { value: null, configurable: true });
+    Object.defineProperty(document, 'querySelector', { value: document.body.lastChild, configurable: true });
+    expect(ownScript()).toBeNull();
+    scriptTag({ 'data-endpoint': '/collect' });
+    expect(ownScript()).toBe(document.head.querySelector('script'));
   });
 });

@@ -38,6 +38,8 @@ describe('the envelope', () => {
         utm_term: null,
         utm_content: null,
         gclid: 'G1',
+        gbraid: null,
+        wbraid: null,
         fbclid: null,
         landing_page: expect.stringContaining('/pricing?'),
         referrer: '',
@@ -99,6 +101,20 @@ describe('bad input', () => {
     expect(() => init({ adapters: ['gtga'] })).toThrow(/unknown adapter "gtga"/);
     expect(() => init({ adapters: ['endpoint'] })).toThrow(/needs the endpoint option/);
     expect(() => init('x' as never)).toThrow(/options must be an object/);
+    expect(() => init({ urlParams: 'page' } as never)).toThrow(/option urlParams must be an array of query parameter names/);
+    expect(() => init({ urlParams: ['page', 7] } as never)).toThrow(/option urlParams must be/);
+    expect(() => init({ debugSrc: 'javascript:alert(1)' })).toThrow(/option debugSrc must be an http\(s\) URL/);
+  });
+
+  it('keeps in URLs the values of the query parameters named by urlParams, and no others', async () => {
+    history.replaceState(null, '', '/list?Page=2&plan=pro&color=red&utm_source=news');
+    const { adapter, events } = recorder();
+    const mc = init({ adapters: [adapter], urlParams: ['page', 'PLAN'] });
+    mc.track('a');
+    await mc.flush();
+    expect(events()[0]!.page.url).toBe(`${location.origin}/list?Page=2&plan=pro&color=[redacted]&utm_source=news`);
+    expect(events()[0]!.attribution.landing_page).toBe(events()[0]!.page.url);
+    await mc.destroy();
   });
 
   it("with errors: 'log', logs, counts a drop and carries on", async () => {

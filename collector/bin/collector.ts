@@ -1,4 +1,5 @@
 import { chooseStore, describeStore, numberOption, openChosenStore, parse, resolvePlan, run, STORE_OPTIONS, STORE_USAGE, UsageError } from '../cli';
+import { parseTrustProxy } from '../client-address';
 import { startCollector } from '../http';
 import { DEFAULT_RATE_LIMIT } from '../rate-limit';
 
@@ -15,8 +16,11 @@ ${STORE_USAGE}
   --burst N          rate limit: requests a client may send at once (default ${DEFAULT_RATE_LIMIT.capacity})
   --rate N           rate limit: requests per second sustained per client (default ${DEFAULT_RATE_LIMIT.refillPerSecond})
   --no-rate-limit    no rate limit
-  --limit-loopback   rate-limit requests from this machine too (by default they are not)
-  --trust-proxy      take the client address from X-Forwarded-For (only behind your own proxy)
+  --limit-loopback   rate-limit requests from this machine too (by default a loopback peer is not;
+                     an address named in X-Forwarded-For is never exempt)
+  --trust-proxy P    behind your own reverse proxies: how many (1), or their addresses and ranges
+                     (127.0.0.1,10.0.0.0/8); the client is the address the outermost one saw, read
+                     from the right of X-Forwarded-For (what clients write there is never believed)
   --help             this text
 `;
 
@@ -31,13 +35,19 @@ run(async () => {
     rate: { type: 'string' },
     'no-rate-limit': { type: 'boolean' },
     'limit-loopback': { type: 'boolean' },
-    'trust-proxy': { type: 'boolean' },
+    'trust-proxy': { type: 'string' },
     help: { type: 'boolean' },
   });
   if (args.help) return void process.stdout.write(USAGE);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   for (const origin of args.origin ?? []) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new UsageError(`--origin: expected scheme://host[:port] with no path, got "${origin}"`);
+  }
+  let trustProxy: number | string[] | false = false;
+  try {
+    if (args['trust-proxy'] !== undefined) trustProxy = parseTrustProxy(args['trust-proxy']);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
   const plan = await resolvePlan(args.plan, log);
   const port = numberOption(args.port, 'port', 8787, 0, 65535);
@@ -48,7 +58,7 @@ run(async () => {
     store: openChosenStore(choice),
     allowedOrigins: args.origin ?? [],
     plan,
-    trustProxy: args['trust-proxy'] ?? false,
+    trustProxy,
     rateLimit: args['no-rate-limit']
       ? false
       : {

@@ -108,7 +108,7 @@ run(async () => {
     });
     log(
       `done in ${((Date.now() - began) / 1000).toFixed(1)} s: ${result.events} events in ${result.requests} requests, ` +
-        `${result.replays} batches replayed, ${result.rateLimited} rate-limited answers, ${result.failed} batches failed`,
+        `${result.replays} batches replayed, ${result.rateLimited} rate-limited answers, ${result.failed} batches failed, ${result.rejected} events rejected`,
     );
     if (urls.length > 1) log(`  requests by collector: ${Object.entries(result.requestsByUrl).map(([url, count]) => `${url} ${count}`).join(', ')}`);
     for (const problem of result.problems) log(`  ${problem}`);
@@ -123,7 +123,7 @@ run(async () => {
       );
     }
     if (running) process.stdout.write(`\n${renderReportText(await buildReport(await running.collector.store, checkPlan(plan)))}`);
-    if (result.failed) process.exitCode = 1;
+    if (result.failed || result.rejected) process.exitCode = 1;
   } finally {
     await running?.close();
   }

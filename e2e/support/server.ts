@@ -17,6 +17,8 @@ const MEDIA = join(ROOT, 'demo', 'media');
 
 /** The strict policy that pages named `*.csp.html` are served under: the SDK and its overlay must work in it. */
 export const STRICT_CSP = "script-src 'self'; style-src 'self'";
+/** The strict policy with Trusted Types enforced, for pages named `*.tt.html`: only microconv's own policy may make script URLs. */
+export const TRUSTED_TYPES_CSP = `${STRICT_CSP}; require-trusted-types-for 'script'; trusted-types microconv`;
 
 /**
  * Stand-ins for the players of YouTube and Vimeo, served at the paths their embeds use, so the video
@@ -247,6 +249,7 @@ async function serveFile(path: string, req: IncomingMessage, res: ServerResponse
   }
   const headers: Record<string, string> = { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Accept-Ranges': 'bytes' };
   if (file.endsWith('.csp.html')) headers['Content-Security-Policy'] = STRICT_CSP;
+  if (file.endsWith('.tt.html')) headers['Content-Security-Policy'] = TRUSTED_TYPES_CSP;
   // Media elements fetch by ranges, and seek only where ranges are served.
   const range = /^bytes=(\d*)-(\d*)$/.exec(String(req.headers.range || ''));
   if (range) {

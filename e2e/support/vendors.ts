@@ -2,7 +2,7 @@
  * Helpers for the vendor, consent and overlay specs: what the vendors' globals (`dataLayer`, `fbq.queue`)
  * hold, what the page's probe (`e2e/pages/v-probe.js`) recorded, and what microconv left in storage.
  */
-import type { Page } from '@playwright/test';
+import type { Frame, Page } from '@playwright/test';
 import type { DeliveryReport, DeliveryStatus, MicroconvEvent } from '../../src/types';
 import './window';
 
@@ -26,7 +26,7 @@ export interface VendorState {
 }
 
 /** Reads the vendors' globals; `arguments` objects are marked as such and turned into arrays. */
-export const vendorState = (page: Page): Promise<VendorState> =>
+export const vendorState = (page: Page | Frame): Promise<VendorState> =>
   page.evaluate(() => {
     const w = window as unknown as { dataLayer?: unknown[]; fbq?: { queue: ArrayLike<unknown>[] }; gtag?: unknown };
     const isArguments = (value: unknown) => Object.prototype.toString.call(value) === '[object Arguments]';

@@ -19,7 +19,9 @@ export const payload = (events: MicroconvEvent[]) => toJson({ v: WIRE_VERSION, s
  * @example init({ adapters: [endpointAdapter('https://example.com/collect')] })
  */
 export function endpointAdapter(url: string): Adapter {
-  const post = () => ({ method: 'POST', keepalive: true, credentials: 'omit', mode: 'cors' }) as const;
+  // The page's URL goes in the payload, redacted; as a Referer header it would go whole (a GET form's
+  // typed values with it), so only the origin is sent there ('no-referrer' would make the Origin null).
+  const post = () => ({ method: 'POST', keepalive: true, credentials: 'omit', mode: 'cors', referrerPolicy: 'strict-origin' }) as const;
   return {
     name: 'endpoint',
     consent: ['analytics_storage'],

@@ -10,6 +10,14 @@ export interface GtagOptions {
   names?: Record<string, string>;
   /** How long to wait for `gtag` (or `dataLayer`) to exist, in ms. Default 5000. */
   waitMs?: number;
+  /**
+   * Google's consent modes. `'basic'` (the default): events wait for analytics_storage, as at every
+   * analytics destination. `'advanced'`: they go to gtag whatever consent says, and gtag, which knows the
+   * page's Consent Mode state, sends cookieless pings while analytics_storage is denied (for Google's
+   * modelling). Only for pages whose Google tag has Consent Mode set up. microconv itself still keeps
+   * no identifier and writes nothing without analytics_storage.
+   */
+  consentMode?: 'basic' | 'advanced';
 }
 
 /** GA4's reserved web event names: GA4 refuses them, so they are not sent. */
@@ -53,7 +61,7 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
  *
  * @example init({ adapters: ['endpoint', 'gtag'], gtag: { send_to: 'G-XXXXXXX' } })
  */
-export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: GtagOptions = {}): Adapter {
+export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS, consentMode }: GtagOptions = {}): Adapter {
   const gtagOrDataLayer = vendorGlobal(
     () => {
       const { gtag, dataLayer } = globals();
@@ -70,7 +78,7 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: Gt
   );
   return {
     name: 'gtag',
-    consent: ['analytics_storage'],
+    consent: consentMode === 'advanced' ? [] : ['analytics_storage'],
     immediate: true,
     send([event], { note }) {
       const name = names[event!.name] || event!.name;

@@ -9,6 +9,20 @@ import type { Instance, Options } from '../types';
 
 const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
 
+/**
+ * microconv's own script element, or null. Only a real `HTMLScriptElement` counts: user content can
+ * shadow properties of `document` by name (DOM clobbering: `<img name="currentScript">` is then what
+ * `document.currentScript` returns), so both `currentScript` and `querySelectorAll` are read through
+ * `Document.prototype`, and an element of another kind (an image, an SVG `<script>`) is refused.
+ */
+export function ownScript(): HTMLScriptElement | null {
+  const proto = Document.prototype;
+  const current = Reflect.get(proto, 'currentScript', document) as Element | null;
+  // Where no script is running (the file evaluated by other means), the first one whose src names us.
+  const candidates = current ? [current] : Array.from(proto.querySelectorAll.call(document, 'script[src*="microconv"]'));
+  return candidates.find((element): element is HTMLScriptElement => element instanceof HTMLScriptElement) || null;
+}
+
 /** The options a script element carries: `data-endpoint`, `data-adapters`, `data-debug`, `data-consent`. */
 export function readAttributes(script: HTMLScriptElement | null): Options {
   const { endpoint, adapters, consent, debug } = script?.dataset || {};
@@ -17,7 +31,7 @@ export function readAttributes(script: HTMLScriptElement | null): Options {
   if (adapters) options.adapters = adapters.split(',').map((name) => name.trim());
   if (consent) options.consent = consent as Options['consent'];
   if (debug !== undefined || /[?&]mc_debug=1\b/.test(location.search)) options.debug = true;
-  // The overlay is served from the folder this file came from.
+  // The overlay is served from the folder this file came from: only ever the origin of a real script.
   if (script?.src) options.debugSrc = new URL('microconv-debug.js', script.src).href;
   return options;
 }
@@ -29,7 +43,7 @@ export function bootScriptTag(): void {
   const w = window as unknown as { microconv?: Api };
   const stub = w.microconv;
   if (stub?.loaded) return; // loaded twice: the first copy serves, so the page has one instance
-  const attributes = readAttributes((document.currentScript || document.querySelector('script[src*="microconv"]')) as HTMLScriptElement | null);
+  const attributes = readAttributes(ownScript());
   let instance: Instance<any> | undefined;
   let byAttributes = false;
   const waiting: unknown[][] = []; // calls made before there is an instance

@@ -1,14 +1,15 @@
 import type { ConsentState, ConsentUpdate, ConsentValue, Purpose } from '../types';
-import { PURPOSES } from '../lib/validate';
+import { PURPOSES, own } from '../lib/validate';
 
 /**
  * The consent state after `update`. Global Privacy Control is a person's standing refusal of sale and
- * sharing, so with it the ad purposes stay denied whatever the update says.
+ * sharing, so with it the ad purposes stay denied whatever the update says. A purpose the update does
+ * not hold itself keeps its state, whatever the page added to `Object.prototype`.
  */
 export function applyConsent(state: ConsentState | undefined, update: ConsentUpdate, gpc: boolean): ConsentState {
   const next = { ...state } as ConsentState;
   for (const purpose of PURPOSES) {
-    next[purpose] = (typeof update === 'string' ? update : update[purpose]) || next[purpose] || 'granted';
+    next[purpose] = (typeof update === 'string' ? update : own(update, purpose) ? update[purpose] : undefined) || next[purpose] || 'granted';
     if (gpc && purpose !== 'analytics_storage') next[purpose] = 'denied';
   }
   return next;

@@ -16,6 +16,8 @@ export interface TrackerContext {
   onLeave(hook: () => void): void;
   /** Runs when an SPA route change starts a new page view. */
   onPage(hook: () => void): void;
+  /** A URL read from the page, as the site's URL policy lets it leave (`redactUrl` with `urlParams`). */
+  redactUrl(url: string): string;
 }
 
 /** A tracker: one function per file, the same shape for all; returns its teardown. */

@@ -2,11 +2,12 @@ import type { CanonicalEvents, ConsentUpdate, DebugHandle, DebugRecord, Delivery
 import { builtInAdapters } from '../adapters/builtins';
 import { builtInTrackers } from '../trackers';
 import { pageContext } from '../lib/context';
-import { redactText, redactUrl } from '../lib/redact';
+import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
 import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
+import { consentSources } from '../consent/sources';
 import { openJournal, type Journal } from './journal';
 import { createDom, watchRoutes, type TrackerContext } from './dom';
 import { watchLifecycle } from './lifecycle';
@@ -14,6 +15,7 @@ import { ownerLocks } from './locks';
 import { resolveOptions } from './options';
 import { MAX_REQUEST_BYTES, createOutbox, sizeOf } from './outbox';
 import { createSession } from './session';
+import { loadScript } from './loader';
 
 /** An event must fit in one request, with room to spare. */
 export const MAX_EVENT_BYTES = MAX_REQUEST_BYTES / 2;
@@ -61,22 +63,24 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     const src = resolved.debugSrc;
     if (overlayRequested || !src) return;
     overlayRequested = true;
-    // A script from the site's own folder: allowed under `script-src 'self'`, fetched only when debugging.
-    const script = document.createElement('script');
-    script.src = src;
     // What the overlay reads: the instance's listeners and counters, the plan, and the story so far.
     const handle = (): DebugHandle => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, adapters: resolved.adapters.map((adapter) => adapter.name), history: history! });
-    script.onload = () => safe(log, 'overlay', () => (window as { microconvOverlay?: { mount(handle: DebugHandle): void } }).microconvOverlay?.mount(handle()));
-    document.head.append(script);
+    // From the folder microconv.js came from (or the debugSrc given in code), fetched only when debugging.
+    safe(log, 'overlay', () =>
+      loadScript(src, () => safe(log, 'overlay', () => (window as { microconvOverlay?: { mount(handle: DebugHandle): void } }).microconvOverlay?.mount(handle()))),
+    );
   };
   let overlayRequested = false;
   // This instance's name in the shared queue: unique enough across a site's tabs, and cheaper at load
   // than a first call into the browser's crypto.
   const owner = Date.now().toString(36) + Math.random().toString(36).slice(2);
   const gpc = globalPrivacyControl();
-  let consent = applyConsent(undefined, resolved.consent, gpc);
+  // The site's own consent tool, when the option names one: pending until it speaks (started at the end).
+  const consentSource = consentSources[resolved.consent as string];
+  let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
-  const session = createSession(mayStore);
+  const urlParams = resolved.urlParams;
+  const session = createSession(mayStore, urlParams);
 
   // IndexedDB opens on first need, and is given up for good at its first failure (idb-keyval keeps a
   // failed open, so every later call would fail the same way).
@@ -112,7 +116,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   let page: [string, PageContext] | undefined;
   const currentPage = () => {
     const key = location.href + document.title + referrer;
-    return (page?.[0] === key ? page : (page = [key, pageContext(referrer)]))[1];
+    return (page?.[0] === key ? page : (page = [key, pageContext(urlParams, referrer)]))[1];
   };
   // While a page view ends (an SPA route change), its last events still belong to it.
   let leavingPage: PageContext | undefined;
@@ -157,6 +161,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     watch: dom.watch,
     onLeave: (hook) => leaveHooks.push(hook),
     onPage: (hook) => pageHooks.push(hook),
+    redactUrl: (url) => redactUrl(url, urlParams),
   };
   const settings = resolved.trackers as Record<string, Record<string, unknown> | false | undefined>;
   const teardowns: (() => void)[] = [];
@@ -172,7 +177,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     if (settings.spa !== false) {
       teardowns.push(
         watchRoutes((from) => {
-          leavingPage = { url: redactUrl(from), path: new URL(from).pathname, title: redactText(document.title), referrer: redactUrl(referrer) };
+          leavingPage = pageContext(urlParams, referrer, from);
           run(leaveHooks);
           leavingPage = undefined;
           referrer = from;
@@ -202,12 +207,15 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if (problem) return fail(problem);
       const couldStore = mayStore();
       consent = applyConsent(consent, update, gpc);
+      // In memory first, for every queue, whatever storage does next: where storage throws at once (a
+      // sandboxed frame, some private modes), a withdrawal must still stop every destination.
+      for (const outbox of outboxes) safe(log, 'consent', () => (outbox.consentChanged(), !couldStore && mayStore() && void outbox.flush()));
       if (couldStore && !mayStore()) {
         // Withdrawn: no identifier and no stored event may remain.
         session.forget();
-        void journal?.clear().catch(() => {});
+        // Through a promise, so that an IndexedDB that throws at once throws nothing here either.
+        if (journal) new Promise((resolve) => resolve(journal!.clear())).catch(() => {});
       }
-      void each((outbox) => (outbox.consentChanged(), !couldStore && mayStore() && outbox.flush()));
     },
     flush: () => each((outbox) => outbox.flush()),
     debug(on = true) {
@@ -236,5 +244,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       for (const set of Object.values(listeners)) set.clear();
     },
   };
+  // The site's consent tool takes over now: it may answer at once, through the instance's own consent().
+  const stopSource = consentSource && safe(log, 'consent source', () => consentSource((update) => instance.consent(update), log));
+  if (stopSource) teardowns.push(stopSource);
   return instance;
 }

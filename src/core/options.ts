@@ -2,7 +2,8 @@ import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
 import type { DataLayerOptions } from '../adapters/datalayer';
 import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
-import { NAME, PURPOSES, consentProblem, isPlain, show } from '../lib/validate';
+import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
+import { consentSources } from '../consent/sources';
 
 /** Builds a built-in adapter, by name, from the resolved options. */
 export type AdapterFactory = (options: ResolvedOptions) => Adapter;
@@ -12,10 +13,13 @@ export interface ResolvedOptions {
   adapters: Adapter[];
   trackers: Record<string, unknown>;
   batch: { size: number; intervalMs: number };
-  consent: ConsentUpdate;
+  /** Defaults, or the name of the site's own consent source (see `consentSources`). */
+  consent: ConsentUpdate | string;
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
+  /** The query parameters whose values URLs may keep besides `utm_*`, in lower case. */
+  urlParams: string[];
   gtag?: GtagOptions;
   meta?: MetaOptions;
   datalayer?: DataLayerOptions;
@@ -47,15 +51,17 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
       ),
     '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
   ],
-  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending or an object of purposes'],
+  consent: [(consent) => consentSources.hasOwnProperty(consent) || !consentProblem(consent), `granted, denied, pending, an object of purposes, or a consent source (${Object.keys(consentSources)})`],
   plan: [
     (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
   debug: [(debug) => debug === !!debug, 'true or false'],
-  debugSrc: [(url) => typeof url === 'string', 'a URL'],
+  // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
+  debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
+  urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [isPlain, 'an object of gtag adapter options'],
+  gtag: [(gtag) => isPlain(gtag) && [undefined, 'basic', 'advanced'].includes(gtag.consentMode as string), 'an object of gtag adapter options (consentMode: basic or advanced)'],
   meta: [isPlain, 'an object of meta adapter options'],
   datalayer: [isPlain, 'an object of datalayer adapter options'],
 };
@@ -66,16 +72,17 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
  * tag: a typo in one attribute must not stop all tracking).
  */
 export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
-  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted' };
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
   if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
   const options = isPlain(raw) ? raw : {};
   for (const [key, value] of Object.entries(options)) {
-    const rule = RULES[key];
+    const rule = own(RULES, key) ? RULES[key] : undefined;
     if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
     else if (value === undefined) continue;
     else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);
     else if (key === 'batch') Object.assign(resolved.batch, value);
-    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' ? absolute(value) : value;
+    else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
+    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
 
   const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;

@@ -49,9 +49,9 @@ export function goneInstances(prefix: string, keep: (owner: string) => boolean =
 /**
  * Sessions and the anonymous id. With `analytics_storage` consent (`mayStore()`), both live in
  * localStorage, shared by the tabs of the site; without it nothing is written, and the session lives
- * in memory, for this page only.
+ * in memory, for this page only. `keep`: the query parameters the site lets URLs keep (`urlParams`).
  */
-export function createSession(mayStore: () => boolean) {
+export function createSession(mayStore: () => boolean, keep: readonly string[] = []) {
   let current: SessionState | undefined;
   let id: string | null | undefined;
   // Storage is read and written at most every few seconds: against a 30-minute timeout, and with one
@@ -68,7 +68,7 @@ export function createSession(mayStore: () => boolean) {
       // Another tab may have moved the shared session on: the latest activity wins.
       let state = stored?.id && !(current && current.last > stored.last) ? stored : current;
       const fresh = !state || !(now - state.last < SESSION_TIMEOUT_MS);
-      if (fresh) state = { id: uuid(), last: now, attribution: landingAttribution() };
+      if (fresh) state = { id: uuid(), last: now, attribution: landingAttribution(keep) };
       state!.last = now;
       if (mayStore() && (fresh || sync)) (synced = now), storage('setItem', SESSION_KEY, toJson(state));
       return (current = state!);

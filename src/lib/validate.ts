@@ -20,6 +20,9 @@ export const show = (value: unknown): string =>
         ? typeof value // never a function's source text
         : String(value);
 
+/** Whether `key` is `object`'s own: a key the page added to `Object.prototype` is nobody's. */
+export const own = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
 /** Why `name` is not a valid event name, or `undefined` when it is. */
 export const nameProblem = (name: unknown): string | undefined =>
   typeof name === 'string' && NAME.test(name)
@@ -53,11 +56,12 @@ export function copyParams(params: unknown): Params {
 /**
  * `params` as `copyParams` would make them, for microconv's own trackers, whose params are flat strings
  * and numbers: without the JSON round trip, and so per click or scroll mark without its cost. Values
- * JSON cannot carry as numbers (a live stream's Infinity) become null, as JSON would make them.
+ * JSON cannot carry as numbers (a live stream's Infinity) become null, as JSON would make them. Own
+ * keys only: `for…in` would also take what the page added to `Object.prototype`.
  */
 export function ownParams(params: Params): Params {
   const copy: Params = {};
-  for (const key in params) {
+  for (const key of Object.keys(params)) {
     const value = params[key];
     if (value !== undefined) copy[key] = typeof value === 'number' && !isFinite(value) ? null : value;
   }

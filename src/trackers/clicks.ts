@@ -1,6 +1,6 @@
 import type { Tracker } from '../core/dom';
 import { cut } from '../lib/cut';
-import { redactText, redactUrl, safeDecode } from '../lib/redact';
+import { redactText, safeDecode } from '../lib/redact';
 
 export interface ClickOptions {
   /** `cta_click` for `data-mc-cta` elements. Default true (`trackers.cta: false` turns it off). */
@@ -20,12 +20,29 @@ const NATIVE = 'a[href],area[href],button,input,select,textarea,summary';
 /** The elements an event went through, innermost first, across open shadow roots. */
 export const elementsOf = (event: Event) => event.composedPath().filter((node): node is Element => (node as Node).nodeType === 1);
 
+// Where a person types or chooses: form controls and editing hosts (a `contenteditable` other than "false").
+const FIELDS = 'input,textarea,select,[contenteditable]:not([contenteditable=false])';
+
+/** Whether `element` is, or is inside, something a person types into (design mode included). */
+const editable = (element: Element) => (element as HTMLElement).isContentEditable || !!element.closest(FIELDS);
+
+/**
+ * The text the page itself wrote in `node`: never what a person typed or chose, so nothing from a form
+ * control (the text of a textarea or a select's options included) or from editable content.
+ */
+export const writtenText = (node: Node): string =>
+  node.nodeType === 3
+    ? (node as Text).data
+    : node.nodeType !== 1 || (node as Element).matches(FIELDS + ',script,style')
+      ? ''
+      : Array.from(node.childNodes, writtenText).join('');
+
 /** Visible text, trimmed to 100 characters (never half an emoji), with addresses and phone numbers redacted. */
 export const labelOf = (element: Element): string =>
   cut(redactText(
     (
       (element.matches('input[type=submit],input[type=button],input[type=reset]') && element.getAttribute('value')) ||
-      element.textContent ||
+      (!editable(element) && writtenText(element)) ||
       element.getAttribute('aria-label') ||
       element.getAttribute('title') ||
       ''
@@ -41,7 +58,7 @@ export const sectionOf = (elements: Element[]) => elements.find((element) => ele
  * CTA clicks, contact links, outbound links and file downloads, from one delegated click listener
  * (and keydown, for CTAs that are not native controls and so get no click from Enter or Space).
  */
-export const trackClicks: Tracker<ClickOptions> = ({ emit, listen }, { ctas = true, outbound = false, downloads = DOWNLOAD_EXTENSIONS, contact = true }) => {
+export const trackClicks: Tracker<ClickOptions> = ({ emit, listen, redactUrl }, { ctas = true, outbound = false, downloads = DOWNLOAD_EXTENSIONS, contact = true }) => {
   const files = downloads && new RegExp(`\\.(${downloads.join('|')})$`, 'i');
 
   const activate = (event: Event) => {
@@ -51,8 +68,8 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen }, { ctas = tr
     const link = elements.find((element) => element.matches('a[href],area[href]')) as HTMLAnchorElement | undefined;
     // Most clicks on a page are on neither: nothing to say, and nothing more to read.
     if (!cta && !link) return;
-    // Enter and Space on a native control already make a click.
-    if (event.type === 'keydown' && (!cta || !/^( |Enter)$/.test((event as KeyboardEvent).key) || elements[0]!.matches(NATIVE))) return;
+    // Enter and Space on a native control already make a click; in editable content they are typing.
+    if (event.type === 'keydown' && (!cta || !/^( |Enter)$/.test((event as KeyboardEvent).key) || elements[0]!.matches(NATIVE) || editable(elements[0]!))) return;
     const href = link?.href || '';
     const scheme = /^(tel|mailto):/i.exec(href)?.[1]?.toLowerCase();
     const file = files && link && (files.exec(link.pathname) || (link.hasAttribute('download') && /\.(\w+)$/.exec(link.pathname)));

@@ -1,5 +1,5 @@
 import type { Tracker } from '../core/dom';
-import { redactUrl, safeDecode } from '../lib/redact';
+import { redactText, safeDecode } from '../lib/redact';
 
 export interface VideoOptions {
   /** Milestones in percent of the duration. Default 25, 50, 75. */
@@ -43,7 +43,7 @@ export interface EmbedProvider {
   stop?(): void;
 }
 
-const fileName = (url: string) => safeDecode(url.split(/[?#]/)[0]!.split('/').pop() || '');
+const fileName = (url: string) => redactText(safeDecode(url.split(/[?#]/)[0]!.split('/').pop() || ''));
 /**
  * The name a marketer gave the video (`data-mc-video`), else the one its player reports (an embed's own
  * title beats the frame's often generic `title`), else the element's `title` or `aria-label`, else `fallback`.
@@ -58,7 +58,7 @@ export const titleOf = (element: Element, reported: string, fallback = '') =>
  */
 export const createVideoTracker =
   (providers: EmbedProvider[]): Tracker<VideoOptions> =>
-  ({ emit, listen, watch, onPage }, { marks = [25, 50, 75] }) => {
+  ({ emit, listen, watch, onPage, redactUrl }, { marks = [25, 50, 75] }) => {
     let progress = new WeakMap<object, Progress>();
 
     const update: Updater = (key, moment, info) => {
@@ -106,7 +106,7 @@ export const createVideoTracker =
       info.time = video.currentTime;
       update(video, moments[event.type]!, info);
     };
-    for (const type in moments) listen(type, onMedia);
+    for (const type of Object.keys(moments)) listen(type, onMedia);
 
     const frames = new Map<HTMLIFrameElement, EmbedProvider>();
     watch('iframe', (frame) => {

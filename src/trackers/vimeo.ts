@@ -1,5 +1,6 @@
 import type { EmbedProvider, Moment, VideoInfo } from './video';
 import { titleOf } from './video';
+import { own } from '../lib/validate';
 
 const EVENTS: Record<string, Moment> = { play: 'play', timeupdate: 'time', seeked: 'seek', ended: 'end' };
 
@@ -14,7 +15,7 @@ export function vimeo(): EmbedProvider {
     frame.contentWindow?.postMessage(JSON.stringify({ method, value }), new URL(frame.src, location.href).origin);
   const subscribe = (frame: HTMLIFrameElement) => {
     if (!infos.has(frame)) infos.set(frame, { title: titleOf(frame, ''), url: frame.src, provider: 'vimeo', duration: 0, time: 0 });
-    for (const event in EVENTS) post(frame, 'addEventListener', event);
+    for (const event of Object.keys(EVENTS)) post(frame, 'addEventListener', event);
     post(frame, 'getVideoTitle');
   };
   return {
@@ -25,7 +26,7 @@ export function vimeo(): EmbedProvider {
       if (!info) return;
       if (method === 'getVideoTitle') info.title = titleOf(frame, String(value));
       if (event === 'ready') subscribe(frame);
-      if (!EVENTS[event]) return;
+      if (!own(EVENTS, event)) return;
       info.duration = data?.duration ?? info.duration;
       info.time = data?.seconds ?? info.time;
       update(frame, EVENTS[event]!, info);

@@ -1,4 +1,5 @@
 // @vitest-environment node
+import pg from 'pg';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import type { MicroconvEvent } from '../../src/types';
 import { chooseStore, describeStore, UsageError } from '../../collector/cli';
@@ -9,7 +10,8 @@ import { openPostgresStore, type PostgresStore } from '../../collector/postgres-
 import { mulberry32 } from '../../collector/prng';
 import { buildReport } from '../../collector/report';
 import { DEMO_MODEL, generateTraffic, modelPlan } from '../../collector/simulate';
-import type { EventStore } from '../../collector/store';
+import { UnstorableEventsError, type CollectedEvent, type EventStore } from '../../collector/store';
+import { validatePayload } from '../../collector/validate';
 import { describePostgres, useThrowawayPostgres } from './support/postgres';
 
 const random = mulberry32(77);
@@ -37,6 +39,26 @@ function event(overrides: Partial<MicroconvEvent> = {}): MicroconvEvent {
     ...overrides,
   };
 }
+
+/** Wire events as the collector hands them to a store: checked, missing optional fields as null. */
+function collected(wire: readonly object[]): CollectedEvent[] {
+  const validation = validatePayload({ v: 1, events: wire }, wire.length);
+  if (!validation.ok || validation.rejected.length) throw new Error(`test events refused: ${JSON.stringify(validation)}`);
+  return validation.accepted.map(({ event }) => event);
+}
+
+/** A conversion a server posts itself: only the four required fields. */
+const bare = (session_id: string, name: string, ts: number) => ({ event_id: random.uuid(), name, ts, session_id });
+
+const SHA = 'ab'.repeat(32);
+/** Every optional addition of the wire schema filled in. */
+const withAdditions = (overrides: object = {}) => ({
+  ...event(),
+  attribution: { ...event().attribution, gbraid: 'gb-1', wbraid: 'wb-1' },
+  consent: { analytics_storage: 'granted', ad_storage: 'denied', ad_user_data: 'pending', ad_personalization: null },
+  ids: { fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA.toUpperCase() },
+  ...overrides,
+});
 
 describe('choosing the store on the command line', () => {
   test('DuckDB unless asked; --postgres URL, or --store postgres with DATABASE_URL, picks PostgreSQL', () => {
@@ -139,14 +161,132 @@ describePostgres('the PostgreSQL store', () => {
     expect(await count(store)).toBe(42);
   });
 
-  test('all or nothing: a call the database refuses stores none of its events, and does not take the calls grouped with it down', async () => {
+  test('one write the database refuses does not take the others grouped with it down; its refused event is named, the rest of its call stored', async () => {
     const store = await open();
-    // Past validation nothing should fail; a broken id stands in for whatever might.
-    const broken = [event(), { ...event(), event_id: 'broken' }];
-    const results = await Promise.allSettled([store.insert([event()], 0), store.insert(broken, 0), store.insert([event(), event()], 0)]);
+    // Past validation nothing should fail; a broken id (SQLSTATE 22P02) stands in for whatever might.
+    const good = [event(), event()];
+    const results = await Promise.allSettled([
+      store.insert([event()], 0),
+      store.insert([good[0]!, { ...event(), event_id: 'broken' }, good[1]!], 0),
+      store.insert([event(), event()], 0),
+    ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(await count(store)).toBe(3);
-    expect(await store.query('SELECT 1 FROM events WHERE event_id = $1', [broken[0]!.event_id])).toEqual([]);
+    const refusal = (results[1] as PromiseRejectedResult).reason;
+    expect(refusal).toBeInstanceOf(UnstorableEventsError);
+    expect(refusal).toMatchObject({ stored: 2, events: [{ event_id: 'broken', problem: 'cannot be stored: invalid input syntax for type uuid: "broken" (22P02)' }] });
+    expect(await count(store)).toBe(5);
+    expect((await store.query<{ event_id: string }>('SELECT event_id::text FROM events WHERE event_id = ANY($1::uuid[])', [good.map((one) => one.event_id)])).length).toBe(2);
+  });
+
+  test('a database that cannot hold a character (LATIN1, an emoji): that event is refused alone and named, the others stored; the collector answers 200, never 503', async () => {
+    const store = await open(await postgres.database("TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C' LOCALE_PROVIDER libc"));
+    const accented = event({ page: { ...event().page, title: 'Café crème' } });
+    const rocket = event({ page: { ...event().page, title: 'Launch 🚀' } });
+    const refusal = await store.insert([accented, rocket, event()], 0).then(() => null, (error: unknown) => error);
+    expect(refusal).toBeInstanceOf(UnstorableEventsError);
+    const untranslatable = 'cannot be stored: character with byte sequence 0xf0 0x9f 0x9a 0x80 in encoding "UTF8" has no equivalent in encoding "LATIN1" (22P05)';
+    expect(refusal).toMatchObject({ stored: 2, events: [{ event_id: rocket.event_id, problem: untranslatable }] });
+    expect(await store.query('SELECT page_title FROM events ORDER BY page_title')).toEqual([{ page_title: 'Café crème' }, { page_title: 'Tally' }]);
+
+    const onError = vi.fn();
+    const running = await startCollector({ port: 0, store, onError });
+    try {
+      const another = event({ params: { cta_name: '🚀' } });
+      const body = JSON.stringify({ v: 1, events: [event(), another, event()] });
+      const post = () => fetch(`${running.url}/collect`, { method: 'POST', body });
+      const first = await post();
+      expect(first.status).toBe(200);
+      const refused = { event_id: another.event_id, index: 1, problems: [untranslatable] };
+      expect(await first.json()).toEqual({ stored: 2, duplicates: 0, rejected: [refused] });
+      // The SDK's retry of a batch whose answer it lost: the same refusal, not a 5xx to retry for ever.
+      expect(await (await post()).json()).toEqual({ stored: 0, duplicates: 2, rejected: [refused] });
+      expect(onError).toHaveBeenCalledWith(expect.any(UnstorableEventsError));
+      expect(await count(store)).toBe(4);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('a constraint added to the table (class 23) refuses its events alone, named; the rest of the call is stored', async () => {
+    const store = await open();
+    await store.query("ALTER TABLE events ADD CONSTRAINT no_staging CHECK (page_url NOT LIKE 'https://staging.%')");
+    const staging = event({ page: { ...event().page, url: 'https://staging.tally.example/' } });
+    const refusal = await store.insert([event(), staging], 0).then(() => null, (error: unknown) => error);
+    expect(refusal).toBeInstanceOf(UnstorableEventsError);
+    expect(refusal).toMatchObject({ stored: 1, events: [{ event_id: staging.event_id, problem: 'cannot be stored: new row for relation "events" violates check constraint "no_staging" (23514)' }] });
+    expect(await count(store)).toBe(1);
+  });
+
+  test('a store that is closed is storage unavailable, never blamed on an event', async () => {
+    const store = await open();
+    await store.close();
+    const refusal = await store.insert([event()], 0).then(() => null, (error: unknown) => error);
+    expect(refusal).toBeInstanceOf(Error);
+    expect(refusal).not.toBeInstanceOf(UnstorableEventsError);
+  });
+
+  test('a conversion a server posts with only the four required fields is stored (200), not answered 503 and retried for ever', async () => {
+    const store = await open();
+    const onError = vi.fn();
+    const running = await startCollector({ port: 0, store, onError });
+    try {
+      const nulls = { ...bare('s-9', 'purchase', 1_750_000_000_000), anonymous_id: null, page: null, params: null, attribution: null, consent: null, ids: null };
+      const partial = event({ page: { url: 'https://tally.example/' } as never, attribution: { utm_source: 'google' } as never });
+      const response = await fetch(`${running.url}/collect`, { method: 'POST', body: JSON.stringify({ events: [bare('s-9', 'purchase', 1_750_000_000_000), nulls, partial] }) });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ stored: 3, duplicates: 0, rejected: [] });
+      expect(onError).not.toHaveBeenCalled();
+      const rows = await store.query(`
+        SELECT name, anonymous_id, page_url, page_path, page_title, page_referrer, params::text AS params, utm_source, utm_medium, landing_page, landing_referrer
+        FROM events ORDER BY page_url NULLS FIRST, event_id`);
+      const allNull = { anonymous_id: null, page_url: null, page_path: null, page_title: null, page_referrer: null, params: null, utm_source: null, utm_medium: null, landing_page: null, landing_referrer: null };
+      expect(rows).toEqual([
+        { name: 'purchase', ...allNull },
+        { name: 'purchase', ...allNull },
+        { name: 'cta_click', ...allNull, anonymous_id: 'a-1', page_url: 'https://tally.example/', params: JSON.stringify(partial.params), utm_source: 'google' },
+      ]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('the optional additions are stored: gbraid, wbraid, the four consent purposes, the ids for server-side matching', async () => {
+    const store = await open();
+    const [tracked, oneWord] = collected([withAdditions(), { ...event(), consent: 'denied' }]);
+    expect(await store.insert([tracked!, oneWord!], 0)).toBe(2);
+    const rows = await store.query(
+      `SELECT gbraid, wbraid, consent_analytics_storage, consent_ad_storage, consent_ad_user_data, consent_ad_personalization,
+              fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256
+       FROM events ORDER BY event_id = $1 DESC`,
+      [tracked!.event_id],
+    );
+    expect(rows).toEqual([
+      { gbraid: 'gb-1', wbraid: 'wb-1', consent_analytics_storage: 'granted', consent_ad_storage: 'denied', consent_ad_user_data: 'pending', consent_ad_personalization: null, fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA },
+      expect.objectContaining({ consent_analytics_storage: 'denied', consent_ad_storage: 'denied', consent_ad_user_data: 'denied', consent_ad_personalization: 'denied', gbraid: null, user_id: null }),
+    ]);
+  });
+
+  test('a table this store made before the optional page fields and the new columns is upgraded when opened', async () => {
+    const url = await postgres.database();
+    const old = new pg.Client({ connectionString: url });
+    await old.connect();
+    try {
+      await old.query(`CREATE TABLE events (
+        event_id uuid PRIMARY KEY, name text NOT NULL, ts timestamptz NOT NULL, ts_ms bigint NOT NULL, session_id text NOT NULL,
+        anonymous_id text, page_url text NOT NULL, page_path text NOT NULL, page_title text NOT NULL, page_referrer text NOT NULL,
+        params json NOT NULL, utm_source text, utm_medium text, utm_campaign text, utm_term text, utm_content text, gclid text, fbclid text,
+        landing_page text NOT NULL, landing_referrer text NOT NULL, received_at timestamptz NOT NULL)`);
+      await old.query(`INSERT INTO events VALUES ($1, 'cta_click', now(), 1, 's-0', NULL, '', '', '', '', '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', '', now())`, [random.uuid()]);
+    } finally {
+      await old.end();
+    }
+    const store = await open(url);
+    const [server] = collected([{ ...bare('s-1', 'purchase', 1_750_000_000_000), ids: { fbp: 'fb.1' } }]);
+    expect(await store.insert([server!], 0)).toBe(1);
+    expect(await store.query('SELECT name, page_url, params::text AS params, landing_page, fbp, consent_ad_storage FROM events ORDER BY ts_ms')).toEqual([
+      { name: 'cta_click', page_url: '', params: '{}', landing_page: '', fbp: null, consent_ad_storage: null },
+      { name: 'purchase', page_url: null, params: null, landing_page: null, fbp: 'fb.1', consent_ad_storage: null },
+    ]);
   });
 
   test('stores what DuckDB stores: U+0000 anywhere; and half a surrogate pair, which DuckDB refuses', async () => {
@@ -196,7 +336,10 @@ describePostgres('the PostgreSQL store', () => {
     await down(true);
     // The pool's idle connection was cut: reported, not thrown (an unhandled 'error' would end the process).
     await vi.waitFor(() => expect(idleErrors.length).toBeGreaterThan(0), { timeout: 10_000 });
-    await expect(store.insert([event()], 0)).rejects.toThrow(/not currently accepting connections/);
+    const unreachable = await store.insert([event()], 0).then(() => null, (error: unknown) => error);
+    expect(unreachable).toBeInstanceOf(Error);
+    expect((unreachable as Error).message).toMatch(/not currently accepting connections/);
+    expect(unreachable).not.toBeInstanceOf(UnstorableEventsError);
     const running = await startCollector({ port: 0, store, onError: () => {} });
     try {
       const body = JSON.stringify({ v: 1, sent_at: '2025-06-15T10:00:00Z', events: [event()] });
@@ -205,7 +348,7 @@ describePostgres('the PostgreSQL store', () => {
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('5');
       await down(false);
-      expect((await post()).status).toBe(204);
+      expect((await post()).status).toBe(200);
       expect(await count(store)).toBe(2);
     } finally {
       await running.close();
@@ -229,8 +372,8 @@ describePostgres('the PostgreSQL store', () => {
     const second = await open(url);
     expect(await second.insert([event({ attribution: { ...event().attribution, fbclid: 'fb.1' } })], 0)).toBe(1);
     expect(await second.query('SELECT fbclid FROM events ORDER BY fbclid')).toEqual([{ fbclid: 'fb.1' }, { fbclid: null }]);
-    await second.query('ALTER TABLE events DROP COLUMN page_title');
-    await expect(openPostgresStore(url)).rejects.toThrow('cannot open the PostgreSQL store: the events table has no column page_title (text NOT NULL)');
+    await second.query('ALTER TABLE events DROP COLUMN session_id');
+    await expect(openPostgresStore(url)).rejects.toThrow('cannot open the PostgreSQL store: the events table has no column session_id (text NOT NULL)');
   });
 
   test('two pools writing overlapping batches at once, in opposite orders: every event stored once, and counted new once', async () => {
@@ -252,16 +395,31 @@ describePostgres('the PostgreSQL store', () => {
       expect(forwards + backwards).toBe(3000);
     }
     expect(await left.query('SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS ids FROM events')).toEqual([{ n: 9600, ids: 9600 }]);
-  });
+  }, 60_000);
 });
+
+/** A row of either store in one form: times as epoch ms, ids as text, params parsed (both drivers return them differently). */
+function comparable(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(row).map(([column, value]) => {
+      if (value === null) return [column, null];
+      if (column === 'params') return [column, typeof value === 'string' ? JSON.parse(value) : value];
+      if (value instanceof Date) return [column, value.getTime()];
+      if (column === 'ts_ms') return [column, Number(value)];
+      return [column, String(value)];
+    }),
+  );
+}
 
 describePostgres('PostgreSQL and DuckDB count alike', () => {
   const postgres = useThrowawayPostgres();
 
   const at = (session: string, name: string, ts: number) => event({ session_id: session, name, ts });
   // Edge cases the simulator does not make: a signal in the same millisecond as the conversion, a
-  // second conversion, names whose order differs between byte order and a language's collation.
-  const EDGES = [
+  // second conversion, names whose order differs between byte order and a language's collation;
+  // events without the optional fields (a server posting its own conversion sends only four), as
+  // the collector hands them over. (Cta_upper is no valid name: inserted directly, as a tool may.)
+  const EDGES: CollectedEvent[] = [
     at('e1', 'form_begin', 5000),
     at('e1', 'generate_lead', 5000),
     at('e1', 'generate_lead', 9000),
@@ -269,9 +427,15 @@ describePostgres('PostgreSQL and DuckDB count alike', () => {
     at('e2', 'cta2', 1000),
     at('e2', 'Cta_upper', 1000),
     at('e3', 'form_abandon', 100),
+    ...collected([
+      { ...at('e4', 'cta_click', 100), page: null, params: null, attribution: null },
+      bare('e4', 'generate_lead', 200),
+      bare('e5', 'form_step', 300),
+      withAdditions({ session_id: 'e5', name: 'section_view', ts: 400 }),
+    ]),
   ];
 
-  async function bothStores(events: readonly MicroconvEvent[]) {
+  async function bothStores(events: readonly CollectedEvent[]) {
     const duck = await openDuckDBStore(':memory:');
     const pg = await openPostgresStore(await postgres.database());
     // The same calls into each: batches as sent, with the replays a lost answer causes.
@@ -304,7 +468,7 @@ describePostgres('PostgreSQL and DuckDB count alike', () => {
     try {
       const { signals, funnel } = await expectSameCounts(duck, pg, plan);
       // What was compared is real traffic, not two empty answers.
-      expect(funnel.sessions).toBe(sessions.filter((session) => session.events.length > 0).length + 3);
+      expect(funnel.sessions).toBe(sessions.filter((session) => session.events.length > 0).length + 5);
       expect(funnel.converted).toBeGreaterThan(50);
       expect(signals.map((row) => row.signal)).toEqual([
         'Cta_upper', 'cta2', 'cta_click', 'download_click', 'form_abandon', 'form_begin', 'form_step', 'never_seen',
@@ -315,6 +479,31 @@ describePostgres('PostgreSQL and DuckDB count alike', () => {
       await close();
     }
   }, 60_000);
+
+  test('every column alike: the same rows in both tables, missing optional fields NULL, the new fields in their columns', async () => {
+    const events = collected([
+      event({ ts: 1_750_000_000_000.6, params: { cta_name: 'start_trial', nested: { list: [1, 'two', null] } } }),
+      bare('s-2', 'purchase', 1_750_000_000_100),
+      { ...bare('s-2', 'purchase', 1_750_000_000_200), anonymous_id: null, page: null, params: null, attribution: null, consent: null, ids: null },
+      event({ page: { url: 'https://tally.example/' } as never, attribution: { utm_source: 'google' } as never, params: {} }),
+      withAdditions(),
+      { ...event(), consent: 'granted', ids: { user_id: 'u-8', email_sha256: SHA.toUpperCase() } },
+    ]);
+    const { duck, pg, close } = await bothStores(events);
+    try {
+      const duckRows = (await duck.query('SELECT * FROM events ORDER BY event_id')).map(comparable);
+      const pgRows = (await pg.query('SELECT * FROM events ORDER BY event_id')).map(comparable);
+      expect(pgRows).toHaveLength(events.length);
+      // The same columns in the same order, and the same value in each.
+      expect(pgRows.map((row) => Object.keys(row))).toEqual(duckRows.map((row) => Object.keys(row)));
+      expect(pgRows).toEqual(duckRows);
+      // What was compared holds NULLs and the new fields, not only what the older table had.
+      expect(pgRows.filter((row) => row.page_url === null && row.params === null && row.landing_page === null)).toHaveLength(2);
+      expect(pgRows.filter((row) => row.email_sha256 === SHA && row.consent_ad_storage !== null)).toHaveLength(2);
+    } finally {
+      await close();
+    }
+  });
 
   test('an empty store: the same zeros', async () => {
     const { duck, pg, close } = await bothStores([]);

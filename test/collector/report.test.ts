@@ -104,10 +104,64 @@ describe('buildReport on a hand-counted table', () => {
 
   test('the text report: a table of signals, each verdict in words, the funnel with its weakest step', () => {
     const text = renderReportText(report);
-    expect(text).toMatch(/signal\s+stage\s+sessions with\s+conv\. with\s+conv\. without\s+lift, points \[95 %\]\s+ratio \[95 %\]\s+verdict/);
+    expect(text).toMatch(/signal\s+stage\s+sessions with\s+conv\. with\s+conv\. without\s+lift, points \[anytime\]\s+verdict\s+lift \[one look only\]\s+ratio \[one look only\]/);
+    expect(text).toContain('valid for one pre-planned look only');
     expect(text).toContain('web_vitals: not enough data yet');
     expect(text).toContain('Weakest step: engagement → intent, 25.0 % of sessions lost.');
     expect(text).toContain('* a group had no conversions: 0.5 added to every cell for the ratio');
+  });
+});
+
+describe('error control across the signals', () => {
+  let store: DuckDBStore;
+  beforeAll(async () => {
+    store = await openDuckDBStore(':memory:');
+    await store.insert(EVENTS, 0);
+  });
+  afterAll(() => store.close());
+
+  test("family (the default): the plan's signals share 5 %, said beside the verdicts; events outside the plan at the same level", async () => {
+    const report = await buildReport(store, PLAN);
+    expect(report.error_control).toEqual({
+      mode: 'family',
+      alpha: 0.05,
+      family_size: 3,
+      per_signal_alpha: 0.05 / 3,
+      statement: expect.stringMatching(/^The plan's 3 signals share a 5 % error rate: each is judged at 1\.67 %, so the chance that any of them is ever called associated while it has no association is at most 5 %, however often the report is read\. The 1 event outside the plan is judged at the same level, outside that 5 %\.$/),
+    });
+    expect(report.signals.map((s) => s.alpha)).toEqual([0.05 / 3, 0.05 / 3, 0.05 / 3, 0.05 / 3]);
+    expect(report.multiple_comparisons).toBe(report.error_control.statement);
+    expect(renderReportText(report)).toContain("The plan's 3 signals share a 5 % error rate");
+    expect(renderReportHtml(report)).toContain('The plan&#39;s 3 signals share a 5 % error rate');
+  });
+
+  test('per-signal: each signal at 5 %, and the chance for the plan as a whole stated plainly', async () => {
+    const report = await buildReport(store, checkPlan({ ...PLAN, errorControl: 'per-signal' }));
+    expect(report.error_control).toMatchObject({ mode: 'per-signal', family_size: 3, per_signal_alpha: 0.05 });
+    expect(report.error_control.statement).toContain('Each signal is judged at 5 % on its own');
+    expect(report.error_control.statement).toContain('Across the 4 signals judged, the chance that at least one with no association is called is up to 20 %');
+    expect(report.signals.every((s) => s.alpha === 0.05)).toBe(true);
+    // A wider level, a narrower interval: the same counts, the family's interval contains this one.
+    const family = await buildReport(store, PLAN);
+    report.signals.forEach((s, index) => {
+      expect(family.signals[index]!.difference!.low).toBeLessThanOrEqual(s.difference!.low);
+      expect(family.signals[index]!.difference!.high).toBeGreaterThanOrEqual(s.difference!.high);
+    });
+  });
+
+  test('the anytime-valid interval is the main one; the fixed-horizon one is beside it, labelled', async () => {
+    const report = await buildReport(store, PLAN);
+    const cta = report.signals.find((s) => s.signal === 'cta_click')!;
+    // 1 of 2 against 2 of 3: Newcombe's 95 % interval for one look, and the wider anytime-valid one.
+    expect(cta.difference_fixed_horizon!.estimate).toBeCloseTo(0.5 - 2 / 3, 12);
+    expect(cta.difference!.low).toBeLessThan(cta.difference_fixed_horizon!.low);
+    expect(cta.difference!.high).toBeGreaterThan(cta.difference_fixed_horizon!.high);
+    expect(report.intervals).toMatch(/anytime-valid.*valid for one pre-planned look only/);
+    const html = renderReportHtml(report);
+    expect(html).toContain('Thin grey bars: the fixed-horizon 95 % interval (Newcombe), valid for one pre-planned look only.');
+    expect(html).toContain('lift, points [anytime-valid]; [95 %, one pre-planned look only]');
+    // Beneath each bar of the chart, and in each row of the table.
+    expect(html.match(/one look only: \[/g)).toHaveLength(2 * report.signals.length);
   });
 });
 
@@ -135,12 +189,12 @@ describe('verdicts in words', () => {
   test('more, less, and how many sessions would settle an open question', async () => {
     const store = await openDuckDBStore(':memory:');
     const events: MicroconvEvent[] = [];
-    // 200 sessions: "strong" in 100 of them, with 40 conversions there against 10 in the others; "weak"
-    // in every other session, converting like the rest; "never" in the sessions that did not convert.
-    for (let i = 0; i < 200; i++) {
+    // 1,000 sessions: "strong" in 500 of them, with 200 conversions there against 50 in the others;
+    // "weak" in every other session, converting like the rest; "never" in the sessions that did not convert.
+    for (let i = 0; i < 1000; i++) {
       const session = `s${i}`;
-      const strong = i < 100;
-      const converts = strong ? i < 40 : i < 110;
+      const strong = i < 500;
+      const converts = strong ? i < 200 : i < 550;
       if (strong) events.push(at(session, 'strong', 1));
       if (i % 2 === 0) events.push(at(session, 'weak', 2));
       if (!converts) events.push(at(session, 'never', 3));
@@ -150,14 +204,17 @@ describe('verdicts in words', () => {
     const report = await buildReport(store, checkPlan({ macro: ['generate_lead'] }));
     await store.close();
     const verdict = (name: string) => report.signals.find((s) => s.signal === name)!;
-    expect(verdict('strong')).toMatchObject({ verdict: 'more', sessions_with: 100, converted_with: 40 });
-    expect(verdict('strong').verdict_text).toMatch(/^associated with more conversion: \+30\.0 points \(95 % interval \+[\d.]+ to \+[\d.]+ points\)$/);
+    expect(verdict('strong')).toMatchObject({ verdict: 'more', sessions_with: 500, converted_with: 200 });
+    expect(verdict('strong').verdict_text).toMatch(/^associated with more conversion: \+30\.0 points \(anytime-valid interval \+[\d.]+ to \+[\d.]+ points\)$/);
     expect(verdict('never')).toMatchObject({ verdict: 'less', converted_with: 0 });
     expect(verdict('never').verdict_text).toMatch(/^associated with less conversion/);
     const weak = verdict('weak');
     expect(weak.verdict).toBe('unclear');
-    if (weak.more_sessions === null) expect(weak.verdict_text).toMatch(/too small to settle with any practical amount of traffic/);
-    else expect(weak.verdict_text).toContain(`about ${weak.more_sessions.toLocaleString('en-US')} more sessions`);
+    if (weak.more_sessions_to_settle === null) expect(weak.verdict_text).toMatch(/too small to settle with any practical amount of traffic/);
+    else expect(weak.verdict_text).toContain(`about ${weak.more_sessions_to_settle.toLocaleString('en-US')} more sessions`);
+    // The plan lists no signals: the three judged share 5 %.
+    expect(report.error_control).toMatchObject({ mode: 'family', family_size: 3, per_signal_alpha: 0.05 / 3 });
+    for (const s of report.signals) expect(s.alpha).toBe(0.05 / 3);
   });
 });
 
@@ -172,6 +229,8 @@ describe('the HTML page', () => {
     converted: 2,
     conversion_rate: { estimate: 0.2, low: 0.05, high: 0.5 },
     multiple_comparisons: '',
+    intervals: 'intervals note',
+    error_control: { mode: 'family', alpha: 0.05, family_size: 1, per_signal_alpha: 0.05, statement: hostile },
     signals: [
       {
         signal: hostile,
@@ -183,10 +242,14 @@ describe('the HTML page', () => {
         converted_without: 0,
         rate_with: { estimate: 0.4, low: 0.1, high: 0.8 },
         rate_without: { estimate: 0, low: 0, high: 0.43 },
-        difference: { estimate: 0.4, low: -0.05, high: 0.77 },
+        difference: { estimate: 0.4, low: -0.25, high: 0.9 },
+        difference_fixed_horizon: { estimate: 0.4, low: -0.05, high: 0.77 },
         ratio: { estimate: 5, low: 0.3, high: 80, corrected: true },
+        alpha: 0.05,
         verdict: 'unclear',
         verdict_text: `not enough data yet ${hostile}`,
+        sessions_to_settle: 90,
+        more_sessions_to_settle: 80,
         sessions_for_80pct_power: 40,
         more_sessions: 30,
       },
@@ -220,16 +283,24 @@ describe('the HTML page', () => {
 describe('plans and command-line input', () => {
   test('a plan is checked, with every problem named', () => {
     expect(() => checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click', 'cta_click'], conversion: ['cta_click'] } })).toThrow(PlanError);
-    try {
-      checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click'], conversion: ['cta_click'] } });
-    } catch (error) {
-      expect((error as PlanError).problems).toEqual([
-        'macro[0]: "Purchase" is not an event name (^[a-z][a-z0-9_]{0,39}$)',
-        'stages.awareness: unknown stage (expected one of engagement, consideration, intent, conversion)',
-        'stages.conversion: "cta_click" is already in stages.intent',
-      ]);
-    }
-    expect(checkPlan({})).toEqual({ macro: ['purchase', 'generate_lead'], stages: [] });
+    // Caught outside any catch block, so that a plan that stopped throwing fails here instead of skipping the check.
+    const refusal = (() => {
+      try {
+        checkPlan({ macro: ['Purchase'], stages: { awareness: ['x'], intent: ['cta_click'], conversion: ['cta_click'] } });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(refusal).toBeInstanceOf(PlanError);
+    expect((refusal as PlanError).problems).toEqual([
+      'macro[0]: "Purchase" is not an event name (^[a-z][a-z0-9_]{0,39}$)',
+      'stages.awareness: unknown stage (expected one of engagement, consideration, intent, conversion)',
+      'stages.conversion: "cta_click" is already in stages.intent',
+    ]);
+    expect(checkPlan({})).toEqual({ macro: ['purchase', 'generate_lead'], stages: [], errorControl: 'family' });
+    expect(checkPlan({ errorControl: 'per-signal' }).errorControl).toBe('per-signal');
+    expect(() => checkPlan({ errorControl: 'bonferroni' })).toThrow('errorControl: expected "family" or "per-signal", got "bonferroni"');
     // Checking a checked plan changes nothing.
     expect(checkPlan(PLAN)).toEqual(PLAN);
   });

@@ -14,8 +14,8 @@ export const describePostgres = SKIP_POSTGRES ? describe.skip : describe;
 export interface TestPostgres {
   /** The server's own database URL (for admin work). */
   readonly url: string;
-  /** A new, empty database on the throwaway server; its URL. */
-  database(): Promise<string>;
+  /** A new, empty database on the throwaway server; its URL. `options`: the rest of `CREATE DATABASE` (`ENCODING 'LATIN1' ...`). */
+  database(options?: string): Promise<string>;
 }
 
 /**
@@ -44,12 +44,12 @@ export function useThrowawayPostgres(): TestPostgres {
     get url() {
       return running().url;
     },
-    async database() {
+    async database(options = '') {
       const name = `test_${process.pid}_${++databases}`;
       const admin = new pg.Client({ connectionString: running().url });
       await admin.connect();
       try {
-        await admin.query(`CREATE DATABASE ${name}`);
+        await admin.query(`CREATE DATABASE ${name} ${options}`);
       } finally {
         await admin.end();
       }
