@@ -23,7 +23,8 @@ export default defineConfig({
   },
   projects: [
     // Tests tagged @bfcache (the fault matrix's bfcache scenario) run in the bfcache project only.
-    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/, grepInvert: /@bfcache/ },
+    // The soak (minutes long) runs only by `npm run soak`, which sets SOAK_EVENTS; `npm test` leaves it out.
+    { name: 'chromium', testIgnore: process.env.SOAK_EVENTS ? /bfcache\.spec\.ts$/ : /(bfcache|soak)\.spec\.ts$/, grepInvert: /@bfcache/ },
     {
       // Playwright turns the back/forward cache off by default; this project needs it on.
       name: 'bfcache',

@@ -1,4 +1,4 @@
-// `npm run soak`: the long soak, e2e/soak.spec.ts with 10,000 events (`npm test` runs it with 1,000).
+// `npm run soak`: the long soak, e2e/soak.spec.ts with 10,000 events (`npm test` leaves it out).
 // `SOAK_EVENTS` and `SOAK_SEED` choose others; extra arguments go to Playwright. Prints the figures from
 // test-results/soak.json and exits as Playwright did.
 import { spawnSync } from 'node:child_process';

@@ -114,7 +114,7 @@ export function account(recorder: Recorder, collector: Collector, adapters: stri
  * Waits until every tracked event is accounted for at `adapters` (received, or dropped with a counted
  * reason), checking every 50 ms: the books fill from the collector and from the pages' binding calls.
  */
-export async function drained(recorder: Recorder, collector: Collector, adapters?: string[], timeoutMs = 20_000): Promise<void> {
+export async function drained(recorder: Recorder, collector: Collector, adapters?: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { unaccounted } = account(recorder, collector, adapters);
