@@ -22,11 +22,14 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/ },
+    // Tests tagged @bfcache (the fault matrix's bfcache scenario) run in the bfcache project only.
+    // The soak (minutes long) runs only by `npm run soak`, which sets SOAK_EVENTS; `npm test` leaves it out.
+    { name: 'chromium', testIgnore: process.env.SOAK_EVENTS ? /bfcache\.spec\.ts$/ : /(bfcache|soak)\.spec\.ts$/, grepInvert: /@bfcache/ },
     {
       // Playwright turns the back/forward cache off by default; this project needs it on.
       name: 'bfcache',
-      testMatch: /bfcache\.spec\.ts$/,
+      testMatch: /(bfcache|reliability)\.spec\.ts$/,
+      grep: /bfcache\.spec\.ts|@bfcache/,
       use: { launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] } },
     },
   ],

@@ -50,12 +50,14 @@ export interface WirePayload {
 export interface CollectedRequest {
   /** Milliseconds since the server started. */
   at: number;
+  /** When it was answered, by the wall clock (`Date.now()`), for comparing with an HTTP date. */
+  time: number;
   /** The raw body size in bytes, as it came over the wire. */
   bytes: number;
   contentType: string;
   /** `Sec-Fetch-Mode`: `no-cors` for `sendBeacon` with a text body, `cors` for our `fetch`. */
   fetchMode: string;
-  /** The status the collector answered. */
+  /** The status the collector answered; 0 for a connection it destroyed. */
   status: number;
   /** Answered 2xx: only these count as delivered (less the events the answer named as rejected). */
   delivered: boolean;
@@ -66,8 +68,12 @@ export interface CollectedRequest {
   events: MicroconvEvent[];
 }
 
-/** A scripted answer: a status, and a `Retry-After` header and a JSON body to send with it. */
-export type Answer = number | { status: number; retryAfter?: string; body?: unknown };
+/**
+ * A scripted answer: a status, and a `Retry-After` header and a JSON body to send with it; or a fault:
+ * `hang` keeps the request unanswered until `release()` (a collector that stalls), `destroy` closes the
+ * connection without an answer (the page sees a network error; recorded with status 0).
+ */
+export type Answer = number | { status: number; retryAfter?: string; body?: unknown } | 'hang' | 'destroy';
 
 /** A rule that answers a request by the events it carries, or leaves it to the default (undefined). */
 export type Rule = (events: MicroconvEvent[]) => Answer | undefined;
@@ -86,6 +92,10 @@ export interface Collector {
   accept(): void;
   /** Answers each request by `rule` from now on, where it gives an answer (scripted answers still come first). */
   respond(rule: Rule | undefined): void;
+  /** How many requests are hanging now (answered `'hang'`): they are recorded once released. */
+  readonly hanging: number;
+  /** Answers every hanging request: with `answer`, or by the rules as they stand (204 by default). */
+  release(answer?: Answer): void;
   /** The events of every 2xx request but those its answer rejected, in arrival order (duplicates included). */
   delivered(): MicroconvEvent[];
   /** How many 2xx requests carried each event_id. */
@@ -127,6 +137,8 @@ function createCollector(started: number) {
   const requests: CollectedRequest[] = [];
   const watchers = new Set<() => void>();
   const mode: Mode = { hold: false, script: [] };
+  const hung: ((answer?: Answer) => void)[] = [];
+  const notify = () => [...watchers].forEach((watcher) => watcher());
 
   const collector: Collector = {
     requests,
@@ -134,6 +146,10 @@ function createCollector(started: number) {
     hold: () => void (mode.hold = true),
     accept: () => void (mode.hold = false),
     respond: (rule) => void (mode.rule = rule),
+    get hanging() {
+      return hung.length;
+    },
+    release: (answer) => (hung.splice(0).forEach((finish) => finish(answer)), notify()),
     delivered: () => requests.filter((request) => request.delivered).flatMap((request) => request.events.filter((event) => !request.rejected.includes(event.event_id))),
     deliveryCounts() {
       const counts = new Map<string, number>();
@@ -176,30 +192,35 @@ function createCollector(started: number) {
     },
   };
 
-  const nextAnswer = (events: MicroconvEvent[]): Exclude<Answer, number> => {
-    const answer = mode.script.shift() ?? mode.rule?.(events) ?? (mode.hold ? 503 : 204);
-    return typeof answer === 'number' ? { status: answer } : answer;
-  };
+  const nextAnswer = (events: MicroconvEvent[]): Answer => mode.script.shift() ?? mode.rule?.(events) ?? (mode.hold ? 503 : 204);
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
     const payload = parse(body);
-    const { status, retryAfter, body: answer } = nextAnswer(payload?.events || []);
-    const rejected = (answer as { rejected?: { event_id: string }[] } | undefined)?.rejected?.map((item) => item.event_id) || [];
-    requests.push({
-      at: performance.now() - started,
-      bytes: body.length,
-      contentType: String(req.headers['content-type'] || ''),
-      fetchMode: String(req.headers['sec-fetch-mode'] || ''),
-      status,
-      delivered: status >= 200 && status < 300,
-      rejected,
-      payload,
-      events: payload?.events || [],
-    });
-    res.writeHead(status, { ...(retryAfter && { 'Retry-After': retryAfter }), ...(answer !== undefined && { 'Content-Type': 'application/json' }) });
-    res.end(answer === undefined ? undefined : JSON.stringify(answer));
-    for (const watcher of [...watchers]) watcher();
+    const events = payload?.events || [];
+    const record = (status: number, rejected: string[]) =>
+      requests.push({
+        at: performance.now() - started,
+        time: Date.now(),
+        bytes: body.length,
+        contentType: String(req.headers['content-type'] || ''),
+        fetchMode: String(req.headers['sec-fetch-mode'] || ''),
+        status,
+        delivered: status >= 200 && status < 300,
+        rejected,
+        payload,
+        events,
+      });
+    const answer = (given: Answer) => {
+      if (given === 'hang') return void hung.push((later) => answer(later ?? nextAnswer(events)));
+      if (given === 'destroy') return record(0, []), req.socket.destroy();
+      const { status, retryAfter, body: json } = typeof given === 'number' ? { status: given } : given;
+      record(status, (json as { rejected?: { event_id: string }[] } | undefined)?.rejected?.map((item) => item.event_id) || []);
+      res.writeHead(status, { ...(retryAfter && { 'Retry-After': retryAfter }), ...(json !== undefined && { 'Content-Type': 'application/json' }) });
+      res.end(json === undefined ? undefined : JSON.stringify(json));
+    };
+    answer(nextAnswer(events));
+    notify();
   }
 
   return { collector, handle };
