@@ -5,6 +5,7 @@
  * and that no page or frame broke its Content Security Policy or Trusted Types (issue 10). The `csp`
  * project serves every file under `SUITE_CSP`, so there the second check covers the whole suite.
  */
+import { readFile } from 'node:fs/promises';
 import { test as base, expect, type Page } from '@playwright/test';
 import type { MicroconvEvent } from '../../src/types';
 import { startServer, summary, type Collector, type TestServer } from './server';
@@ -85,6 +86,14 @@ export async function load(page: Page, path: string): Promise<void> {
   await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 })));
   await flush(page);
 }
+
+/**
+ * Runs one of e2e/pages' scripts in the page now, as a tag that comes late would. Not `page.addScriptTag`:
+ * it sets a script's `src` from a plain string, which Trusted Types refuses (the `csp` project); code the
+ * test runs through DevTools is not held to the page's CSP, so the script's code gets in unchanged.
+ */
+export const runPageScript = async (page: Page, file: string): Promise<void> =>
+  void (await page.evaluate(await readFile(new URL(`../pages/${file}`, import.meta.url), 'utf8')));
 
 /** Tracks through the script-tag API; returns the event_id. */
 export const track = (page: Page, name: string, params?: Record<string, unknown>): Promise<string> =>
