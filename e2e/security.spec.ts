@@ -13,7 +13,7 @@ test.describe('DOM clobbering', () => {
   test.beforeEach(async () => void (elsewhere = await startServer()));
   test.afterEach(async () => elsewhere.close());
 
-  test('an image named currentScript in user content sends nothing elsewhere, and the overlay comes from microconv’s own folder', async ({ page, collector }) => {
+  test('an image named currentScript in user content sends nothing elsewhere, and the overlay comes from microconv’s own folder', async ({ page, collector, pageHeaders }) => {
     // A page whose user content (a comment) holds an image named like document's property, pointing to
     // another origin, which serves microconv-debug.js too: a copy there would run if it were loaded.
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Comments</title></head><body>
@@ -21,7 +21,7 @@ test.describe('DOM clobbering', () => {
       <script async src="/dist/microconv.js" data-endpoint="/collect"></script>
       <button type="button" data-mc-cta="reply">Reply</button>
     </body></html>`;
-    await page.route('**/comments.html*', (route) => route.fulfill({ contentType: 'text/html', body: html }));
+    await page.route('**/comments.html*', (route) => route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: html }));
     const requested: string[] = [];
     page.on('request', (request) => requested.push(request.url()));
     await page.goto('/comments.html?mc_debug=1');

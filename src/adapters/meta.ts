@@ -1,4 +1,5 @@
 import type { Adapter, MicroconvEvent } from '../types';
+import { own } from '../lib/validate';
 import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 /** An event's Meta standard event, by name or by a function of the event (undefined: send it as custom). */
@@ -35,7 +36,8 @@ export function metaAdapter({ events, waitMs = VENDOR_WAIT_MS }: MetaOptions = {
     consent: ['ad_storage', 'ad_user_data', 'ad_personalization'],
     immediate: true,
     send([event]) {
-      const rule = mapping[event!.name];
+      // Own keys only: `constructor` is a valid event name, and Object.prototype has one.
+      const rule = own(mapping, event!.name) ? mapping[event!.name] : undefined;
       const standard = typeof rule === 'function' ? rule(event!) : rule;
       const call = (fbq: (...args: unknown[]) => void) =>
         void fbq(standard ? 'track' : 'trackCustom', standard || event!.name, { ...event!.params }, { eventID: event!.event_id });

@@ -5,7 +5,7 @@ import { pageContext } from '../lib/context';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
-import { consentProblem, copyParams, nameProblem, ownParams, show } from '../lib/validate';
+import { consentProblem, copyParams, nameProblem, own, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { consentSources } from '../consent/sources';
 import { openJournal, type Journal } from './journal';
@@ -49,7 +49,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
     if (status === 'dropped' || status === 'failed') dropped[reason!] = (dropped[reason!] || 0) + count;
     emit('delivery', { adapter, status, event_ids: ids, reason });
   };
-  const throws = (options as Options | undefined)?.errors !== 'log';
+  // Read once, like every option; an `errors` that cannot be read is the npm default.
+  const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (message: string): undefined => {
     if (throws) throw new TypeError('microconv: ' + message);
@@ -222,7 +223,8 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
       if ((debugOn = !!on)) overlay();
     },
     on(type, listener) {
-      const set = listeners[type] as Set<typeof listener> | undefined;
+      // Own keys only: `on('constructor')` must not find Object.prototype's.
+      const set = typeof type === 'string' && own(listeners, type) ? (listeners[type] as Set<typeof listener>) : undefined;
       if (set && typeof listener === 'function') set.add(listener);
       else fail(`on() takes a type (${Object.keys(listeners)}) and a function`);
       return () => void set?.delete(listener);

@@ -2,6 +2,7 @@ import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
 import type { DataLayerOptions } from '../adapters/datalayer';
 import type { GtagOptions } from '../adapters/gtag';
 import type { MetaOptions } from '../adapters/meta';
+import { describe } from '../lib/safe';
 import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
 import { consentSources } from '../consent/sources';
 
@@ -26,12 +27,52 @@ export interface ResolvedOptions {
 }
 
 const TRACKERS = ['cta', 'downloads', 'sections', 'scroll', 'forms', 'video', 'vitals', 'spa'];
+const STAGES = ['engagement', 'consideration', 'intent', 'conversion'];
 
 const absolute = (url: unknown): string => {
   try {
-    return typeof url === 'string' ? new URL(url, location.href).href : '';
+    // An empty URL is the page itself: never a collector, nor a script.
+    return typeof url === 'string' && url.trim() ? new URL(url, location.href).href : '';
   } catch {
     return '';
+  }
+};
+
+type Test = (value: any) => unknown;
+const flag: Test = (value) => value === !!value;
+const ms: Test = (n) => typeof n === 'number' && n >= 0 && n <= 36e5; // NaN fails every comparison
+const percents: Test = (marks) => Array.isArray(marks) && marks.every((mark) => typeof mark === 'number' && mark > 0 && mark <= 100);
+const text: Test = (value) => typeof value === 'string' && !!value;
+
+/**
+ * The options of each tracker and built-in adapter, and their tests. A key not listed is refused: a
+ * misspelt option that did nothing, or a value that made a tracker throw at start (an extension that
+ * is a pattern) or an adapter wait for ever (a `waitMs` in words), was worse than an error.
+ */
+const NESTED: Record<string, Record<string, Test>> = {
+  cta: { outbound: flag, contact: flag },
+  downloads: { extensions: (list) => Array.isArray(list) && list.every((extension) => typeof extension === 'string' && /^\w+$/.test(extension)) },
+  sections: { threshold: (share) => typeof share === 'number' && share >= 0 && share <= 1, dwellMs: ms },
+  scroll: { marks: percents },
+  forms: {},
+  video: { marks: percents },
+  vitals: {},
+  spa: { query: flag },
+  gtag: { send_to: text, names: (names) => isPlain(names) && Object.values(names).every(text), waitMs: ms, consentMode: text }, // consentMode's values: RULES.gtag
+  meta: { events: (events) => events === 'standard' || (isPlain(events) && Object.values(events).every((mapped) => text(mapped) || typeof mapped === 'function')), waitMs: ms },
+  datalayer: { name: text },
+};
+
+/** Why the nested options under `key` (the trackers', or an adapter's) are not valid, or undefined. */
+const nestedProblem = (key: string, value: Record<string, unknown>): string | undefined => {
+  const groups: Record<string, unknown> = key === 'trackers' ? value : { [key]: value };
+  for (const [name, options] of Object.entries(groups)) {
+    if (!own(NESTED, name) || options === false) continue;
+    for (const [option, setting] of Object.entries(options as object)) {
+      const path = (key === 'trackers' ? 'trackers.' : '') + name + '.' + option;
+      if (!own(NESTED[name]!, option)) return `unknown option ${path} (known: ${Object.keys(NESTED[name]!)})`;
+      if (!NESTED[name]![option]!(setting)) return `option ${path} cannot be ${show(setting)}`;
+    }
   }
 };
 
@@ -53,7 +94,11 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
   ],
   consent: [(consent) => consentSources.hasOwnProperty(consent) || !consentProblem(consent), `granted, denied, pending, an object of purposes, or a consent source (${Object.keys(consentSources)})`],
   plan: [
-    (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
+    (plan) =>
+      isPlain(plan) &&
+      Object.keys(plan).every((key) => key === 'macro' || key === 'stages') &&
+      (plan.stages === undefined || (isPlain(plan.stages) && Object.keys(plan.stages).every((stage) => STAGES.includes(stage)))) &&
+      [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
   debug: [(debug) => debug === !!debug, 'true or false'],
@@ -69,35 +114,63 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
 /**
  * Checks and completes the options of `init`. Each problem goes to `fail`, which throws (the npm API)
  * or logs and returns, and then the faulty option is left out and the rest still applies (the script
- * tag: a typo in one attribute must not stop all tracking).
+ * tag: a typo in one attribute must not stop all tracking). Each option is read once, and one that
+ * throws as it is read (a getter, a Proxy) is a faulty option, not a crash.
  */
 export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
   const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
-  if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
-  const options = isPlain(raw) ? raw : {};
-  for (const [key, value] of Object.entries(options)) {
-    const rule = own(RULES, key) ? RULES[key] : undefined;
-    if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
-    else if (value === undefined) continue;
-    else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);
+  let keys: string[] = [];
+  let adapters: unknown[] | undefined;
+  try {
+    if (raw !== undefined && !isPlain(raw)) throw `options must be an object, not ${show(raw)}`;
+    keys = Object.keys(raw || {});
+  } catch (error) {
+    fail(typeof error === 'string' ? error : `options cannot be read: ${describe(error)}`);
+  }
+  for (const key of keys) {
+    const rule = own(RULES, key) ? RULES[key]! : undefined;
+    if (!rule) {
+      fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
+      continue;
+    }
+    let value: any;
+    let problem: string | undefined;
+    try {
+      value = (raw as Record<string, unknown>)[key];
+      if (value === undefined) continue;
+      problem = rule[0](value) ? nestedProblem(key, value) : `option ${key} must be ${rule[1]}, not ${show(value)}`;
+      if (!problem && key === 'adapters') adapters = [...value];
+    } catch (error) {
+      problem = `option ${key} cannot be read: ${describe(error)}`;
+    }
+    if (problem) fail(problem);
     else if (key === 'batch') Object.assign(resolved.batch, value);
     else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
     else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
 
-  const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;
-  for (const item of Array.isArray(adapters) ? adapters : []) {
-    const adapter: Adapter | void =
-      typeof item === 'string'
-        ? builtIns.hasOwnProperty(item) && (item !== 'endpoint' || resolved.endpoint)
-          ? builtIns[item]!(resolved)
-          : fail(item === 'endpoint' ? 'the endpoint adapter needs the endpoint option (the collector URL)' : `unknown adapter ${show(item)} (built in: ${Object.keys(builtIns)})`)
-        : item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent || []).every((purpose: Purpose) => PURPOSES.includes(purpose))
-          ? (item as Adapter)
-          : fail(`an adapter must be a built-in name or { name, send, consent?: [purposes] }, not ${show(item)}`);
-    if (!adapter) continue;
-    if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
+  for (const item of adapters || (resolved.endpoint ? ['endpoint'] : [])) {
+    let adapter: Adapter | string;
+    try {
+      adapter = adapterOf(item, resolved, builtIns);
+    } catch (error) {
+      adapter = `an adapter cannot be read: ${describe(error)}`;
+    }
+    if (typeof adapter === 'string') fail(adapter);
+    else if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
     else resolved.adapters.push(adapter);
   }
   return resolved;
 }
+
+/** The adapter that `item` of the adapters option names or is, or why it is none. */
+const adapterOf = (item: any, resolved: ResolvedOptions, builtIns: Record<string, AdapterFactory>): Adapter | string =>
+  typeof item === 'string'
+    ? own(builtIns, item) && (item !== 'endpoint' || resolved.endpoint)
+      ? builtIns[item]!(resolved)
+      : item === 'endpoint'
+        ? 'the endpoint adapter needs the endpoint option (the collector URL)'
+        : `unknown adapter ${show(item)} (built in: ${Object.keys(builtIns)})`
+    : item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent === undefined || (Array.isArray(item.consent) && item.consent.every((purpose: Purpose) => PURPOSES.includes(purpose))))
+      ? item
+      : `an adapter must be a built-in name or { name, send, consent?: [purposes] }, not ${show(item)}`;

@@ -1,4 +1,4 @@
-import type { Tracker } from '../core/dom';
+import { IGNORED, type Tracker } from '../core/dom';
 import { redactText, safeDecode } from '../lib/redact';
 
 export interface VideoOptions {
@@ -98,7 +98,7 @@ export const createVideoTracker =
     const described = new WeakMap<HTMLVideoElement, VideoInfo>();
     const onMedia = (event: Event) => {
       const video = event.target as HTMLVideoElement;
-      if (video.tagName !== 'VIDEO') return;
+      if (video.tagName !== 'VIDEO' || video.closest(IGNORED)) return;
       const url = video.currentSrc || video.src;
       let info = described.get(video);
       if (info?.url !== url) described.set(video, (info = { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: 0, time: 0 }));
