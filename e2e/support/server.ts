@@ -19,6 +19,12 @@ const MEDIA = join(ROOT, 'demo', 'media');
 export const STRICT_CSP = "script-src 'self'; style-src 'self'";
 /** The strict policy with Trusted Types enforced, for pages named `*.tt.html`: only microconv's own policy may make script URLs. */
 export const TRUSTED_TYPES_CSP = `${STRICT_CSP}; require-trusted-types-for 'script'; trusted-types microconv`;
+/**
+ * The policy the `csp` project serves every file under (issue 10): the whole suite must run in it without a
+ * violation. It names the one Trusted Types policy allowed, microconv's own (loader.ts), so that the suite
+ * also proves microconv needs no other, and that a site listing `trusted-types microconv` is enough.
+ */
+export const SUITE_CSP = TRUSTED_TYPES_CSP;
 
 /**
  * Stand-ins for the players of YouTube and Vimeo, served at the paths their embeds use, so the video
@@ -31,6 +37,7 @@ const PLAYERS: [prefix: string, page: string][] = [
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
@@ -231,7 +238,7 @@ export const summary = (requests: readonly CollectedRequest[]): string =>
   requests.map((r) => `  ${Math.round(r.at)} ms ${r.status} ${r.fetchMode} ${r.bytes} B: ${r.events.map((e) => e.name).join(', ') || '(no events)'}`).join('\n') ||
   '  (nothing)';
 
-async function serveFile(path: string, req: IncomingMessage, res: ServerResponse) {
+async function serveFile(path: string, req: IncomingMessage, res: ServerResponse, csp: string | undefined) {
   // Pages are served without `Cache-Control: no-store`, which would keep them out of the back/forward cache.
   const player = PLAYERS.find(([prefix]) => path.startsWith(prefix));
   const [dir, rest] = path.startsWith('/dist/')
@@ -248,6 +255,7 @@ async function serveFile(path: string, req: IncomingMessage, res: ServerResponse
     return void res.writeHead(404).end();
   }
   const headers: Record<string, string> = { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+  if (csp) headers['Content-Security-Policy'] = csp;
   if (file.endsWith('.csp.html')) headers['Content-Security-Policy'] = STRICT_CSP;
   if (file.endsWith('.tt.html')) headers['Content-Security-Policy'] = TRUSTED_TYPES_CSP;
   // Media elements fetch by ranges, and seek only where ranges are served.
@@ -261,13 +269,18 @@ async function serveFile(path: string, req: IncomingMessage, res: ServerResponse
   res.writeHead(200, headers).end(content);
 }
 
-export async function startServer(): Promise<TestServer> {
+export interface ServerOptions {
+  /** A Content-Security-Policy sent with every file served (pages named `*.csp.html`, `*.tt.html` keep their own). */
+  csp?: string;
+}
+
+export async function startServer({ csp }: ServerOptions = {}): Promise<TestServer> {
   const { collector, handle } = createCollector(performance.now());
   const server = createServer((req, res) => {
     const path = new URL(req.url || '/', 'http://localhost').pathname;
     // A page answers a form POSTed to it, as a site would: a test that intercepted requests instead (page.route)
     // would hold the leaving page's beacon in Playwright's hands, and lose it when the page is gone.
-    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' || (req.method === 'POST' && path.endsWith('.html')) ? (req.resume(), serveFile(path, req, res)) : Promise.resolve(void res.writeHead(405).end());
+    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' || (req.method === 'POST' && path.endsWith('.html')) ? (req.resume(), serveFile(path, req, res, csp)) : Promise.resolve(void res.writeHead(405).end());
     done.catch(() => res.headersSent || res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
