@@ -7,7 +7,7 @@
 import { init } from './instance';
 import type { Instance, Options } from '../types';
 
-const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
+const METHODS = ['init', 'track', 'consent', 'identify', 'flush', 'debug', 'on', 'stats', 'destroy'];
 
 /**
  * microconv's own script element, or null. Only a real `HTMLScriptElement` counts: user content can
