@@ -5,6 +5,7 @@ import { pageContext } from '../lib/context';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { uuid } from '../lib/uuid';
+import { createIds } from '../lib/ids';
 import { consentProblem, copyParams, nameProblem, own, ownParams, show } from '../lib/validate';
 import { applyConsent, gate, globalPrivacyControl } from './consent';
 import { consentSources } from '../consent/sources';
@@ -82,6 +83,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
   const mayStore = () => consent.analytics_storage === 'granted';
   const urlParams = resolved.urlParams;
   const session = createSession(mayStore, urlParams);
+  const ids = createIds();
 
   // IndexedDB opens on first need, and is given up for good at its first failure (idb-keyval keeps a
   // failed open, so every later call would fail the same way).
@@ -141,6 +143,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
         params: own ? ownParams(params!) : copyParams(params),
         attribution: state.attribution,
       };
+      ids.stamp(event, consent, now);
       const size = sizeOf(event);
       if (size > MAX_EVENT_BYTES) throw `${size} bytes, over the ${MAX_EVENT_BYTES} an event may have`;
     } catch (error) {
@@ -218,6 +221,7 @@ export function init<Custom extends EventMap = {}>(options?: Options): Instance<
         if (journal) new Promise((resolve) => resolve(journal!.clear())).catch(() => {});
       }
     },
+    identify: (identity) => void ((problem) => problem && fail(problem))(ids.identify(identity)),
     flush: () => each((outbox) => outbox.flush()),
     debug(on = true) {
       if ((debugOn = !!on)) overlay();
