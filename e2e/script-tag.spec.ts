@@ -48,11 +48,12 @@ test('the endpoint receives the wire format of the contract', async ({ page, col
 
   const origin = new URL(page.url()).origin;
   for (const event of collector.delivered()) {
-    expect(Object.keys(event).sort()).toEqual(['anonymous_id', 'attribution', 'event_id', 'name', 'page', 'params', 'session_id', 'ts'].sort());
+    expect(Object.keys(event).sort()).toEqual(['anonymous_id', 'attribution', 'consent', 'event_id', 'ids', 'name', 'page', 'params', 'session_id', 'ts'].sort());
     expect(event.event_id).toMatch(UUID_V4);
     expect(event.session_id).toBe(collector.delivered()[0]!.session_id);
     expect(Math.abs(event.ts - Date.now())).toBeLessThan(60_000);
     expect(event.page).toEqual({ url: page.url(), path: '/queued.html', title: 'Queued', referrer: '' });
+    expect(event.consent).toEqual({ analytics_storage: 'granted', ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' });
     expect(event.attribution).toEqual({
       utm_source: 'newsletter',
       utm_medium: 'email',
