@@ -5,7 +5,8 @@
  * drop, never an exception in the page.
  */
 import { init } from './instance';
-import type { Instance, Options } from '../types';
+import { partsFrom } from './loader';
+import type { Instance, Options, Part } from '../types';
 
 const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
 
@@ -38,12 +39,15 @@ export function readAttributes(script: HTMLScriptElement | null): Options {
 
 type Api = ((...call: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; loaded?: boolean } & Record<string, unknown>;
 
-/** Installs `window.microconv` in place of the stub and replays the stub's queue. */
-export function bootScriptTag(): void {
+/** Installs `window.microconv` in place of the stub and replays the stub's queue; `parts`: those it registers. */
+export function bootScriptTag(parts: Part[]): void {
   const w = window as unknown as { microconv?: Api };
   const stub = w.microconv;
   if (stub?.loaded) return; // loaded twice: the first copy serves, so the page has one instance
-  const attributes = readAttributes(ownScript());
+  const script = ownScript();
+  const attributes = readAttributes(script);
+  // The lazy parts are next to this file: only ever the folder of a real script.
+  if (script?.src) partsFrom(script.src);
   let instance: Instance<any> | undefined;
   let byAttributes = false;
   const waiting: unknown[][] = []; // calls made before there is an instance
@@ -56,7 +60,7 @@ export function bootScriptTag(): void {
         if (instance && !byAttributes) throw 'init was called twice; the second call is ignored';
         // Attributes that started an instance before the page's init came make one with it.
         void instance?.destroy();
-        instance = init({ ...attributes, ...(args[0] as Options), errors: 'log' });
+        instance = init({ ...attributes, ...(args[0] as Options), errors: 'log' }, parts);
         byAttributes = false;
         waiting.splice(0).forEach(run);
       } else if (!instance) waiting.push(call);

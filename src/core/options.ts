@@ -1,16 +1,12 @@
-import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
-import type { DataLayerOptions } from '../adapters/datalayer';
-import type { GtagOptions } from '../adapters/gtag';
-import type { MetaOptions } from '../adapters/meta';
-import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
-
-/** Builds a built-in adapter, by name, from the resolved options. */
-export type AdapterFactory = (options: ResolvedOptions) => Adapter;
+import type { Adapter, ConsentUpdate, OptionTest, OptionTests, Part, Plan, Purpose } from '../types';
+import { NAME, PURPOSES, consentProblem, flag, isPlain, own, show } from '../lib/validate';
+import { adapterOf, createRegistry, isPart, type Registry } from './registry';
 
 export interface ResolvedOptions {
   endpoint?: string;
   adapters: Adapter[];
-  trackers: Record<string, unknown>;
+  /** `options.trackers`, checked: each key a registered tracker's (or `spa`), false or an object of options. */
+  trackers: Record<string, any>;
   batch: { size: number; intervalMs: number };
   consent: ConsentUpdate;
   plan?: Plan;
@@ -18,12 +14,9 @@ export interface ResolvedOptions {
   debugSrc?: string;
   /** The query parameters whose values URLs may keep besides `utm_*`, in lower case. */
   urlParams: string[];
-  gtag?: GtagOptions;
-  meta?: MetaOptions;
-  datalayer?: DataLayerOptions;
+  /** The parts this instance may use. */
+  registry: Registry;
 }
-
-const TRACKERS = ['cta', 'downloads', 'sections', 'scroll', 'forms', 'video', 'vitals', 'spa'];
 
 const absolute = (url: unknown): string => {
   try {
@@ -33,14 +26,17 @@ const absolute = (url: unknown): string => {
   }
 };
 
-/** Each option: its test, and what it must be. */
-const RULES: Record<string, [(value: any) => unknown, string]> = {
+/**
+ * The core's own keys in `options.trackers`: SPA route changes (contract 3), and `vitals`, which the
+ * contract lists and which stays valid, though web vitals are their own entry (`microconv/vitals`).
+ */
+const CORE_TRACKER_KEYS: Record<string, OptionTests> = { spa: { query: flag }, vitals: {} };
+
+/** Each option of the core: its test, and what it must be. The parts' own options are checked by their tests. */
+const RULES: Record<string, [OptionTest, string]> = {
   endpoint: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   adapters: [Array.isArray, 'an array of adapter names or objects'],
-  trackers: [
-    (trackers) => isPlain(trackers) && Object.entries(trackers).every(([key, value]) => TRACKERS.includes(key) && (value === false || isPlain(value))),
-    `an object whose keys are among ${TRACKERS.join(', ')}, each false or an object of options`,
-  ],
+  trackers: [isPlain, 'an object of tracker options'],
   batch: [
     (batch) =>
       isPlain(batch) &&
@@ -54,48 +50,85 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
     (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
-  debug: [(debug) => debug === !!debug, 'true or false'],
+  debug: [flag, 'true or false'],
   // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
   debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [isPlain, 'an object of gtag adapter options'],
-  meta: [isPlain, 'an object of meta adapter options'],
-  datalayer: [isPlain, 'an object of datalayer adapter options'],
+  parts: [(parts) => Array.isArray(parts) && parts.every(isPart), 'an array of parts ({ kind: tracker or adapter, … })'],
 };
 
+/** Why `value`, the options at `path` of a part with these `tests`, cannot be used; undefined when it can. */
+function partProblem(path: string, value: unknown, tests: OptionTests | undefined, off?: boolean): string | undefined {
+  if (off && value === false) return;
+  if (!isPlain(value)) return `option ${path} must be ${off ? 'false or ' : ''}an object of options, not ${show(value)}`;
+  for (const [key, setting] of tests ? Object.entries(value) : []) {
+    if (!own(tests!, key)) return `unknown option ${path}.${key} (known: ${Object.keys(tests!)})`;
+    if (setting !== undefined && !tests![key]!(setting)) return `option ${path}.${key} cannot be ${show(setting)}`;
+  }
+}
+
 /**
- * Checks and completes the options of `init`. Each problem goes to `fail`, which throws (the npm API)
- * or logs and returns, and then the faulty option is left out and the rest still applies (the script
- * tag: a typo in one attribute must not stop all tracking).
+ * Checks and completes the options of `init`, with the parts its entry registered. Each problem goes to
+ * `fail`, which throws (the npm API) or logs and returns, and then the faulty option is left out and the
+ * rest still applies (the script tag: a typo in one attribute must not stop all tracking). `onError`
+ * hears of an adapter whose code could not be fetched.
  */
-export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
-  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
+export function resolveOptions(raw: unknown, registered: Part[], fail: (message: string) => void, onError: (message: string) => void): ResolvedOptions {
   if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
-  const options = isPlain(raw) ? raw : {};
+  const options: Record<string, any> = isPlain(raw) ? raw : {};
+  const extra = options.parts;
+  if (extra !== undefined && !RULES.parts![0](extra)) fail(`option parts must be ${RULES.parts![1]}, not ${show(extra)}`);
+  const registry = createRegistry([...registered, ...(RULES.parts![0](extra) ? extra : [])]);
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [], registry };
+  const trackerKeys = { ...registry.trackerKeys, ...CORE_TRACKER_KEYS };
+
   for (const [key, value] of Object.entries(options)) {
+    // The core's own options first: `endpoint` is the collector URL, not the endpoint adapter's options.
     const rule = own(RULES, key) ? RULES[key] : undefined;
-    if (!rule) fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
-    else if (value === undefined) continue;
-    else if (!rule[0](value)) fail(`option ${key} must be ${rule[1]}, not ${show(value)}`);
-    else if (key === 'batch') Object.assign(resolved.batch, value);
+    const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
+    if (!rule && !part) fail(`unknown option ${key} (known: ${[...Object.keys(RULES), ...Object.keys(registry.adapters)]})`);
+    else if (value === undefined || key === 'parts' || key === 'adapters') continue;
+    else if (part) {
+      const problem = partProblem(key, value, part.options);
+      if (problem) fail(problem);
+    } else if (!rule![0](value)) fail(`option ${key} must be ${rule![1]}, not ${show(value)}`);
+    else if (key === 'trackers') {
+      for (const [name, settings] of Object.entries(value)) {
+        const problem = own(trackerKeys, name) ? partProblem('trackers.' + name, settings, trackerKeys[name], true) : `unknown tracker ${name} (known: ${Object.keys(trackerKeys)})`;
+        if (problem) fail(problem);
+        else resolved.trackers[name] = settings;
+      }
+    } else if (key === 'batch') Object.assign(resolved.batch, value);
     else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
-    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
+    else (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
 
   const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;
+  if (!RULES.adapters![0](adapters)) fail(`option adapters must be ${RULES.adapters![1]}, not ${show(adapters)}`);
   for (const item of Array.isArray(adapters) ? adapters : []) {
-    const adapter: Adapter | void =
-      typeof item === 'string'
-        ? builtIns.hasOwnProperty(item) && (item !== 'endpoint' || resolved.endpoint)
-          ? builtIns[item]!(resolved)
-          : fail(item === 'endpoint' ? 'the endpoint adapter needs the endpoint option (the collector URL)' : `unknown adapter ${show(item)} (built in: ${Object.keys(builtIns)})`)
-        : item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent || []).every((purpose: Purpose) => PURPOSES.includes(purpose))
-          ? (item as Adapter)
-          : fail(`an adapter must be a built-in name or { name, send, consent?: [purposes] }, not ${show(item)}`);
+    let adapter: Adapter | undefined;
+    try {
+      adapter = adapterFrom(item, resolved, options, onError);
+    } catch (problem) {
+      fail(String(problem));
+    }
     if (!adapter) continue;
     if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
     else resolved.adapters.push(adapter);
   }
   return resolved;
+}
+
+/** The adapter that `item` of `options.adapters` names (a registered part) or is (an object); throws why it is neither. */
+function adapterFrom(item: any, resolved: ResolvedOptions, options: Record<string, any>, onError: (message: string) => void): Adapter {
+  const { adapters } = resolved.registry;
+  if (typeof item === 'string') {
+    if (!own(adapters, item)) throw `unknown adapter ${show(item)} (registered: ${Object.keys(adapters)})`;
+    // Its options were checked above; a faulty one was left out.
+    const settings = own(options, item) && isPlain(options[item]) && !partProblem(item, options[item], adapters[item]!.options) ? options[item] : undefined;
+    return adapterOf(adapters[item]!, settings, resolved.endpoint, onError);
+  }
+  if (item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent || []).every((purpose: Purpose) => PURPOSES.includes(purpose))) return item;
+  throw `an adapter must be a registered name or { name, send, consent?: [purposes] }, not ${show(item)}`;
 }
