@@ -59,7 +59,7 @@ const browser = (input: string, file: string, plugins: Plugin[] = []): RollupOpt
  * So adding a part is one line there, and no line here.
  */
 const REGISTRY = resolve('src/parts.ts');
-const LAZY = /import\('\.\/([\w/]+)'\)\.then\(\((\w+)\) => \2\.(\w+)\)/g;
+const LAZY = /import\('\.\/([\w/-]+)'\)\.then\(\((\w+)\) => \2\.(\w+)\)/g;
 const lazyParts = [...readFileSync(REGISTRY, 'utf8').matchAll(LAZY)].map(([, path, , exported]) => ({ path: path!, exported: exported!, name: path!.split('/').pop()! }));
 if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('src/parts.ts: two lazy parts share a file name');
 
@@ -68,7 +68,7 @@ const fetchLazyParts = (): Plugin => ({
   name: 'microconv-lazy-parts',
   transform(code, id) {
     if (id !== REGISTRY) return null;
-    const rewritten = code.replace(/import\('\.\/[\w/]*\/(\w+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
+    const rewritten = code.replace(/import\('\.\/[\w/-]*\/([\w-]+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
     if (/import\(/.test(rewritten)) this.error('a lazy part whose line the build cannot read: write it as the others are');
     return { code: `import { loadPart } from './core/loader';\n${rewritten}`, map: null };
   },

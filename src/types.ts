@@ -15,6 +15,12 @@ export type ConsentState = Record<Purpose, ConsentValue>;
 /** A consent update: one word for all four purposes, or some purposes by name. */
 export type ConsentUpdate = ConsentValue | Partial<ConsentState>;
 
+/**
+ * A consent tool the site already runs, for microconv to follow instead of `consent()` calls: `'gtag'`,
+ * Google Consent Mode's commands in the `dataLayer`; `'tcf'`, an IAB TCF v2.2 CMP through `__tcfapi`.
+ */
+export type ConsentSourceName = 'gtag' | 'tcf';
+
 /** A parameter value: anything that survives `JSON.stringify` unchanged. */
 export type ParamValue = string | number | boolean | null | ParamValue[] | { [key: string]: ParamValue };
 
@@ -188,8 +194,11 @@ export interface Options {
     /** A batch leaves at most this long after its first event. Default 5000. */
     intervalMs?: number;
   };
-  /** Consent defaults. Default: granted, unless `data-consent` says otherwise. */
-  consent?: ConsentUpdate;
+  /**
+   * Consent defaults, or the site's own consent tool to follow (`'gtag'` or `'tcf'`: pending until it
+   * speaks). Default: granted, unless `data-consent` says otherwise.
+   */
+  consent?: ConsentUpdate | ConsentSourceName;
   /** The measurement plan. */
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
@@ -275,6 +284,14 @@ export interface GtagOptions {
   names?: Record<string, string>;
   /** How long to wait for `gtag` (or `dataLayer`) to exist, in ms. Default 5000. */
   waitMs?: number;
+  /**
+   * Google's consent modes. `'basic'` (the default): events wait for analytics_storage, as at every
+   * analytics destination. `'advanced'`: they go to gtag whatever consent says, and gtag, which knows the
+   * page's Consent Mode state, sends cookieless pings while analytics_storage is denied (for Google's
+   * modelling). Only for pages whose Google tag has Consent Mode set up. microconv itself still keeps
+   * no identifier and writes nothing without analytics_storage.
+   */
+  consentMode?: 'basic' | 'advanced';
 }
 
 /** An event's Meta standard event, by name or by a function of the event (undefined: send it as custom). */
@@ -500,8 +517,8 @@ export interface AdapterPart<AdapterOptions = any> {
   name: string;
   /** The tests of its options; any object of options when left out. */
   options?: OptionTests;
-  /** The consent purposes it needs (as its adapter says). */
-  consent?: Purpose[];
+  /** The consent purposes it needs (as its adapter says), or a function of its options that tells them. */
+  consent?: Purpose[] | ((options: AdapterOptions) => Purpose[]);
   /** It delivers each event at once (as its adapter says). */
   immediate?: boolean;
   /** Builds the adapter from its options; `endpoint` is the resolved `endpoint` option. Throws a message when it cannot. */
@@ -511,4 +528,21 @@ export interface AdapterPart<AdapterOptions = any> {
 }
 
 /** A part that an entry, or the `parts` option, registers with the core. */
-export type Part = TrackerPart | AdapterPart;
+/**
+ * A consent tool the site already runs, followed: each decision it makes goes to `apply` (the instance's
+ * own `consent`), from the moment it starts until the function it returns is called.
+ */
+export type ConsentSource = (apply: (update: ConsentUpdate) => void, log: (level: LogEntry['level'], message: string) => void) => () => void;
+
+/**
+ * A consent tool as an entry registers it: `consent: 'name'` (or `data-consent="name"`) follows it. Until
+ * it speaks, consent is pending. Either the source itself (`follow`) or how to fetch it (`load`).
+ */
+export interface ConsentPart {
+  kind: 'consent';
+  name: string;
+  follow?: ConsentSource;
+  load?(): Promise<ConsentSource>;
+}
+
+export type Part = TrackerPart | AdapterPart | ConsentPart;

@@ -47,3 +47,13 @@ const off: () => void = shop.on('event', (event) => event.event_id.toUpperCase()
 off();
 // @ts-expect-error there is no such listener type
 shop.on('click', () => {});
+
+// Consent: values, purposes, or the name of the site's own consent tool (an option, never a consent() update).
+init({ consent: 'gtag' });
+init({ consent: 'tcf', gtag: { consentMode: 'advanced' } });
+// @ts-expect-error not a consent source microconv knows
+init({ consent: 'gtm' });
+// @ts-expect-error consentMode is basic or advanced
+init({ gtag: { consentMode: 'full' } });
+// @ts-expect-error consent() takes values or purposes; a source is an option of init
+mc.consent('tcf');

@@ -8,8 +8,9 @@ import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 export const gtagDescriptor = {
   kind: 'adapter',
   name: 'gtag',
-  options: { send_to: text, names: mapOf(text), waitMs: ms },
-  consent: ['analytics_storage'],
+  options: { send_to: text, names: mapOf(text), waitMs: ms, consentMode: (mode) => mode === 'basic' || mode === 'advanced' },
+  // Advanced consent mode: gtag itself holds what consent forbids (cookieless pings), so nothing waits here.
+  consent: ({ consentMode }: GtagOptions) => (consentMode === 'advanced' ? [] : ['analytics_storage']),
   immediate: true,
 } satisfies AdapterPart<GtagOptions>;
 
@@ -54,7 +55,7 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
  *
  * @example init({ adapters: ['endpoint', 'gtag'], gtag: { send_to: 'G-XXXXXXX' } })
  */
-export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: GtagOptions = {}): Adapter {
+export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS, consentMode }: GtagOptions = {}): Adapter {
   const gtagOrDataLayer = vendorGlobal(
     () => {
       const { gtag, dataLayer } = globals();
@@ -71,7 +72,7 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS }: Gt
   );
   return {
     name: gtagDescriptor.name,
-    consent: gtagDescriptor.consent,
+    consent: gtagDescriptor.consent({ consentMode }),
     immediate: true,
     send([event], { note }) {
       const name = names[event!.name] || event!.name;

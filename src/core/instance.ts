@@ -1,4 +1,4 @@
-import type { CanonicalEvents, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, Options, Params, Part } from '../types';
+import type { CanonicalEvents, ConsentSource, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, Options, Params, Part } from '../types';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { consentProblem, show } from '../lib/validate';
@@ -58,7 +58,9 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   const { adapters, urlParams } = resolved;
   overlay = createOverlay(resolved.debugSrc, () => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, adapters: adapters.map((adapter) => adapter.name) }), log);
   const gpc = globalPrivacyControl();
-  let consent = applyConsent(undefined, resolved.consent, gpc);
+  // The site's own consent tool, when the option names one: pending until it speaks (followed at the end).
+  const consentSource = typeof resolved.consent === 'string' ? resolved.registry.consents[resolved.consent] : undefined;
+  let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const session = createSession(mayStore, urlParams);
   const events = createEvents(session, urlParams);
@@ -135,9 +137,18 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       stopLifecycle();
       dom.stop();
       trackers?.stop();
+      stopSource?.();
       await delivery.close();
       for (const set of Object.values(listeners)) set.clear();
     },
   };
+  // The site's consent tool takes over now (once fetched, for the script tag): it may answer at once,
+  // through the instance's own consent(). Until it speaks, or if it cannot be fetched, consent stays pending.
+  let stopSource: (() => void) | undefined;
+  const follow = (source: ConsentSource) => {
+    if (!destroyed) stopSource = safe(log, 'consent source', () => source((update) => instance.consent(update), log));
+  };
+  if (consentSource?.follow) follow(consentSource.follow);
+  else consentSource?.load?.().then(follow, (error) => lost(`the ${consentSource.name} consent source is unavailable (${describe(error)}): consent stays pending`));
   return instance;
 }

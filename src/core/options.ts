@@ -8,7 +8,8 @@ export interface ResolvedOptions {
   /** `options.trackers`, checked: each key a registered tracker's (or `spa`), false or an object of options. */
   trackers: Record<string, any>;
   batch: { size: number; intervalMs: number };
-  consent: ConsentUpdate;
+  /** Defaults, or the name of the site's own consent source (a registered consent part). */
+  consent: ConsentUpdate | string;
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
@@ -45,7 +46,8 @@ const RULES: Record<string, [OptionTest, string]> = {
       ),
     '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
   ],
-  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending or an object of purposes'],
+  // A consent source's name (`'gtag'`, `'tcf'`) is accepted before this rule runs, by the registry.
+  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending, an object of purposes, or a consent source'],
   plan: [
     (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
@@ -55,7 +57,7 @@ const RULES: Record<string, [OptionTest, string]> = {
   debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  parts: [(parts) => Array.isArray(parts) && parts.every(isPart), 'an array of parts ({ kind: tracker or adapter, … })'],
+  parts: [(parts) => Array.isArray(parts) && parts.every(isPart), 'an array of parts ({ kind: tracker, adapter or consent, … })'],
 };
 
 /** Why `value`, the options at `path` of a part with these `tests`, cannot be used; undefined when it can. */
@@ -89,10 +91,11 @@ export function resolveOptions(raw: unknown, registered: Part[], fail: (message:
     const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
     if (!rule && !part) fail(`unknown option ${key} (known: ${[...Object.keys(RULES), ...Object.keys(registry.adapters)]})`);
     else if (value === undefined || key === 'parts' || key === 'adapters') continue;
+    else if (key === 'consent' && typeof value === 'string' && own(registry.consents, value)) resolved.consent = value;
     else if (part) {
       const problem = partProblem(key, value, part.options);
       if (problem) fail(problem);
-    } else if (!rule![0](value)) fail(`option ${key} must be ${rule![1]}, not ${show(value)}`);
+    } else if (!rule![0](value)) fail(`option ${key} must be ${rule![1]}${key === 'consent' ? ` (${Object.keys(registry.consents)})` : ''}, not ${show(value)}`);
     else if (key === 'trackers') {
       for (const [name, settings] of Object.entries(value)) {
         const problem = own(trackerKeys, name) ? partProblem('trackers.' + name, settings, trackerKeys[name], true) : `unknown tracker ${name} (known: ${Object.keys(trackerKeys)})`;

@@ -166,7 +166,7 @@ describe('sending to a collector over HTTP', () => {
     const again = await sendTraffic({ url: `${running.url}/collect`, seed: 21, sessions: 30, replayRate: 0 });
     expect(again.events).toBeGreaterThan(100);
     expect(await store.query('SELECT count(*) AS n FROM events')).toEqual([{ n: events.length }]);
-  }, 30_000);
+  }, 90_000);
 
   test('honours 429 Retry-After, as the SDK does, and loses nothing', async () => {
     running = await startCollector({ port: 0, database: ':memory:', rateLimit: { capacity: 5, refillPerSecond: 100, exemptLoopback: false } });
