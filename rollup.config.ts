@@ -106,7 +106,7 @@ const node = (): RollupOptions[] =>
       ]
     : [];
 
-export default [
+const all: RollupOptions[] = [
   npm('src/index.ts', 'microconv'),
   npm('src/core.ts', 'core'),
   npm('src/debug.ts', 'debug'),
@@ -121,3 +121,6 @@ export default [
   browser('src/debug-script.ts', 'microconv-debug.js'),
   ...node(),
 ] satisfies RollupOptions[];
+
+// `BUILD=browser` builds the script-tag files alone (what the e2e pages load), for a quicker round.
+export default process.env.BUILD === 'browser' ? all.filter((options) => !Array.isArray(options.output) && (options.output as { format?: string })?.format === 'iife') : all;

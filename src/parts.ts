@@ -9,12 +9,15 @@
  * while it comes. To add a destination: its file in `adapters/`, and one line here. This file exports
  * parts and nothing else: the entries register `Object.values` of it.
  */
-import type { AdapterPart, ConsentPart, DataLayerOptions, GtagOptions, MetaOptions, TrackerPart, VideoOptions } from './types';
+import type { AdapterPart, ConsentPart, DataLayerOptions, GtagOptions, LinkedinOptions, MetaOptions, TiktokOptions, TrackerPart, VideoOptions, XOptions } from './types';
 import { followGtagConsent } from './consent/consent-mode';
 import { followTcfConsent } from './consent/tcf';
 import { dataLayerDescriptor } from './adapters/datalayer';
 import { gtagDescriptor } from './adapters/gtag';
+import { linkedinDescriptor } from './adapters/linkedin';
 import { metaDescriptor } from './adapters/meta';
+import { tiktokDescriptor } from './adapters/tiktok';
+import { xDescriptor } from './adapters/x';
 import { formsDescriptor } from './trackers/forms';
 import { videoDescriptor } from './trackers/video';
 
@@ -27,6 +30,9 @@ export const videoPart: TrackerPart<VideoOptions> = { ...videoDescriptor, load: 
 export const gtagPart: AdapterPart<GtagOptions> = { ...gtagDescriptor, load: () => import('./adapters/gtag').then((module) => module.gtagAdapter) };
 export const metaPart: AdapterPart<MetaOptions> = { ...metaDescriptor, load: () => import('./adapters/meta').then((module) => module.metaAdapter) };
 export const dataLayerPart: AdapterPart<DataLayerOptions> = { ...dataLayerDescriptor, load: () => import('./adapters/datalayer').then((module) => module.dataLayerAdapter) };
+export const tiktokPart: AdapterPart<TiktokOptions> = { ...tiktokDescriptor, load: () => import('./adapters/tiktok').then((module) => module.tiktokAdapter) };
+export const linkedinPart: AdapterPart<LinkedinOptions> = { ...linkedinDescriptor, load: () => import('./adapters/linkedin').then((module) => module.linkedinAdapter) };
+export const xPart: AdapterPart<XOptions> = { ...xDescriptor, load: () => import('./adapters/x').then((module) => module.xAdapter) };
 // The consent sources come with microconv.js: a consent decision must not wait on a fetch.
 export const gtagConsentPart: ConsentPart = { kind: 'consent', name: 'gtag', follow: followGtagConsent };
 export const tcfConsentPart: ConsentPart = { kind: 'consent', name: 'tcf', follow: followTcfConsent };
