@@ -73,20 +73,13 @@ async function fillEverything(page: Page) {
   await page.click('#find-cta b');
 }
 
-/** A POST form's target: the test server serves pages to GET only, so the test answers the POST. */
-async function answerPosts(page: Page) {
-  await page.route('**/p-results.html', async (route) =>
-    route.request().method() === 'POST' ? route.fulfill({ response: await route.fetch({ method: 'GET', postData: '' }) }) : route.continue(),
-  );
-}
-
 const leftPage = (collector: Collector) => named(collector, 'form_complete').length > 0;
 
 for (const method of ['get', 'post'] as const) {
   test(`a secret typed into every kind of field and sent by ${method.toUpperCase()} never leaves, on this page or the next`, async ({ page, collector }) => {
+    test.slow(); // a hundred keystrokes and two page loads: on a busy two-core machine, more than 30 s
     const requests = watchRequests(page);
     await keepVendorsOnLeave(page);
-    await answerPosts(page);
     await open(page, '/p-form.html');
     await page.locator('#contact').evaluate((form, method) => void ((form as HTMLFormElement).method = method), method);
     await fillEverything(page);
@@ -125,6 +118,7 @@ for (const method of ['get', 'post'] as const) {
 }
 
 test('with consent denied, nothing persistent is written: no localStorage key, no IndexedDB database, no cookie', async ({ page, collector, context }) => {
+  test.slow(); // a hundred keystrokes and two page loads
   await withOptions(page, { consent: 'denied' });
   const nothing = { keys: [], localStorage: 0, database: false, records: 0 };
   await open(page, '/p-form.html');

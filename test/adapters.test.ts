@@ -167,3 +167,26 @@ describe('through the core', () => {
     expect(w.fbq).toHaveBeenCalledTimes(1);
   });
 });
+
+// Found by fuzzing (test/fuzz/track.test.ts): `constructor` is a valid event name, and a mapping looked up
+// without an own-key check found Object.prototype's constructor: Meta got fbq('track', <the event
+// object>, ...), GA4 refused the event as a reserved name.
+describe('an event named like a member of Object.prototype', () => {
+  it('goes to Meta and GA4 under its own name', () => {
+    w.fbq = vi.fn();
+    w.gtag = vi.fn();
+    void metaAdapter({ events: 'standard' }).send([event('constructor')], context());
+    void gtagAdapter().send([event('constructor')], context());
+    expect(w.fbq).toHaveBeenCalledWith('trackCustom', 'constructor', {}, { eventID: event('x').event_id });
+    expect(w.gtag).toHaveBeenCalledWith('event', 'constructor', { event_id: event('x').event_id });
+  });
+});
+
+// Found by fuzzing (test/fuzz/track.test.ts): a parameter named event_id replaced the event's own id in
+// what GA4 got, so the deduplication key no longer matched the other destinations'.
+it("a parameter named event_id never replaces the event's id at GA4, and its refusal is counted", () => {
+  const note = vi.fn();
+  const out = ga4Params(event('purchase', { event_id: 'mine', value: 1 }), note);
+  expect(out).toEqual({ event_id: event('x').event_id, value: 1 });
+  expect(note).toHaveBeenCalledWith('ga4_param_refused', expect.stringContaining('event_id'));
+});

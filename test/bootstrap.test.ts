@@ -127,6 +127,54 @@ describe('the stub queue', () => {
   });
 });
 
+// Found by fuzzing (test/fuzz/stub.test.ts): a queue the page got wrong lost every call in it, init
+// included, and every call the page made later waited for an init that never came, without a word.
+describe('a hostile stub queue', () => {
+  it('skips what is not a call, and replays the rest', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { sent, adapter } = recording();
+    const mc = stub();
+    mc('init', { adapters: [adapter] });
+    mc.q!.push(null, 42, 'track');
+    mc('track', 'after_junk');
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
+    w.microconv!('track', 'later');
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['after_junk', 'later']);
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('[microconv] queued call null is not a call'));
+  });
+
+  it.each([
+    ['a string', () => 'init'],
+    ['an object', () => ({ length: 1e9 })],
+    ['a getter that throws', () => Object.defineProperty([], 0, { get: () => { throw new Error('no'); } })],
+  ])('takes a queue that is %s as an error, and works on', async (_, queue) => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    w.microconv = Object.assign(() => {}, { q: queue() }) as unknown as Global['microconv'];
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
+    expect(error).toHaveBeenCalledWith(expect.stringMatching(/^\[microconv\] the calls queued before load/));
+    const { sent, adapter } = recording();
+    w.microconv!('init', { adapters: [adapter] });
+    w.microconv!('track', 'works');
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['works']);
+  });
+
+  it('starts from the attributes when a queued init cannot be read, and replays the other calls', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const fetch = vi.fn(async () => new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetch);
+    scriptTag({ 'data-endpoint': '/collect' });
+    const mc = stub();
+    mc('init', new Proxy({}, { ownKeys() { throw new Error('trap'); } }));
+    mc('track', 'queued');
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
+    await w.microconv!.flush();
+    expect(fetch).toHaveBeenCalledOnce();
+    expect(error).toHaveBeenCalledWith('[microconv] init: options cannot be read: trap');
+  });
+});
+
 describe('DOM clobbering', () => {
   afterEach(() => {
     delete (document as { currentScript?: unknown }).currentScript;

@@ -234,3 +234,27 @@ describe('destroy', () => {
     expect(() => mc.track('b')).toThrow(/after destroy/);
   });
 });
+
+// Found by fuzzing (test/fuzz/track.test.ts): each of these threw something other than a microconv
+// refusal into the caller (and, from the script tag, went uncounted).
+describe('hostile calls', () => {
+  const trap = () => new Proxy({}, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } });
+
+  it('refuses them with a microconv TypeError from the npm API', () => {
+    const mc = init({});
+    expect(() => mc.track(trap() as never)).toThrow(/^microconv: track\(.*\): invalid event name/);
+    expect(() => mc.track('ok', { get total() { throw Object.create(null); } } as never)).toThrow(/^microconv: track\("ok"\): params cannot be read/);
+    expect(() => mc.consent(trap() as never)).toThrow(/^microconv: consent must be/);
+    for (const type of ['constructor', '__proto__', 'toString', trap()]) expect(() => mc.on(type as never, () => {})).toThrow(/^microconv: on\(\) takes a type/);
+  });
+
+  it("with errors: 'log', counts each and throws nothing", () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const mc = init({ errors: 'log' });
+    expect(mc.track(trap() as never)).toBe('');
+    mc.consent(trap() as never);
+    const off = mc.on('constructor' as never, () => {});
+    off();
+    expect(mc.stats().dropped).toEqual({ invalid: 3 });
+  });
+});

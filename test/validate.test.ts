@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consentProblem, copyParams, nameProblem, show } from '../src/lib/validate';
+import { consentProblem, copyParams, nameProblem, ownParams, show } from '../src/lib/validate';
 
 describe('event names', () => {
   it.each(['cta_click', 'a', 'purchase', 'x'.repeat(40), 'form_step2'])('accepts %s', (name) => {
@@ -67,5 +67,62 @@ describe('consent updates', () => {
   });
   it.each(['yes', { ad_storage: 'yes' }, { analytics: 'granted' }, 1, null, ['granted']])('refuses %j', (update) => {
     expect(consentProblem(update)).toMatch(/^consent must be/);
+  });
+});
+
+// Found by fuzzing (test/fuzz/track.test.ts): each of these once threw something other than a clear
+// refusal, or named the wrong problem, or handed on what a receiver cannot take.
+describe('hostile params', () => {
+  const nest = (depth: number) => {
+    let inner: unknown = 'bottom';
+    for (let level = 1; level < depth; level++) inner = { deeper: inner };
+    return { deeper: inner };
+  };
+
+  it('says a getter or a Proxy cannot be read, rather than calling it a circular reference', () => {
+    expect(() => copyParams({ get total() { throw new Error('not loaded yet'); } })).toThrow('params cannot be read: not loaded yet');
+    expect(() => copyParams({ get total() { throw 'not loaded yet'; } })).toThrow('params cannot be read: not loaded yet');
+    expect(() => copyParams({ get total() { throw undefined; } })).toThrow('params cannot be read: undefined');
+    expect(() => copyParams({ cart: new Proxy({}, { ownKeys() { throw new Error('revoked'); } }) })).toThrow('params cannot be read: revoked');
+    expect(() => copyParams(new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } }))).toThrow('params cannot be read: trap');
+  });
+
+  it('refuses params nested deeper than the collector stores (32 levels, the event being the first), by name', () => {
+    expect(copyParams(nest(31))).toEqual(nest(31));
+    expect(() => copyParams(nest(32))).toThrow('params are nested deeper than 31 levels');
+    expect(() => copyParams(nest(5000))).toThrow('params are nested deeper than 31 levels');
+  });
+
+  it('never throws while describing a value, whatever the value', () => {
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    expect(show(new Proxy({}, { get() { throw new Error('trap'); } }))).toEqual(expect.any(String));
+    expect(show(revoked.proxy)).toEqual(expect.any(String));
+    expect(nameProblem(revoked.proxy)).toMatch(/^invalid event name/);
+    expect(consentProblem(new Proxy({}, { ownKeys() { throw new Error('trap'); } }))).toMatch(/^consent must be/);
+    expect(consentProblem(revoked.proxy)).toMatch(/^consent must be/);
+  });
+
+  it('refuses an own __proto__ key, which vendor code that copies by assignment turns into a prototype', () => {
+    expect(() => copyParams(JSON.parse('{"item": {"__proto__": {"admin": true}}}'))).toThrow('parameter __proto__ cannot be sent');
+  });
+
+  it('makes text well-formed (half an emoji becomes U+FFFD), and refuses a parameter name that is half an emoji', () => {
+    expect(copyParams({ query: 'caf\u00e9 \ud83d', list: ['\udc00x'], ok: '\u{1f600}' })).toEqual({ query: 'caf\u00e9 \ufffd', list: ['\ufffdx'], ok: '\u{1f600}' });
+    expect(() => copyParams({ ['a\ud83d']: 1 })).toThrow(/parameter name "a\\ud83d" is not valid Unicode/);
+  });
+});
+
+describe("trackers' params", () => {
+  it('keep their own keys only, well-formed text, at most 1000 characters each', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 'from the page';
+    try {
+      const params = ownParams({ cta_name: 'x'.repeat(5000), link_text: 'a \ud83d', n: Infinity });
+      expect(params).toEqual({ cta_name: 'x'.repeat(1000), link_text: 'a \ufffd', n: null });
+      expect(Object.keys(params)).toEqual(['cta_name', 'link_text', 'n']);
+    } finally {
+      delete proto.polluted;
+    }
   });
 });

@@ -244,7 +244,9 @@ export async function startServer(): Promise<TestServer> {
   const { collector, handle } = createCollector(performance.now());
   const server = createServer((req, res) => {
     const path = new URL(req.url || '/', 'http://localhost').pathname;
-    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' ? serveFile(path, req, res) : Promise.resolve(void res.writeHead(405).end());
+    // A page answers a form POSTed to it, as a site would: a test that intercepted requests instead (page.route)
+    // would hold the leaving page's beacon in Playwright's hands, and lose it when the page is gone.
+    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' || (req.method === 'POST' && path.endsWith('.html')) ? (req.resume(), serveFile(path, req, res)) : Promise.resolve(void res.writeHead(405).end());
     done.catch(() => res.headersSent || res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

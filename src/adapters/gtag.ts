@@ -1,7 +1,7 @@
 import type { Adapter, AdapterPart, GtagOptions, MicroconvEvent } from '../types';
 import { deliveryError } from '../core/backoff';
 import { cut } from '../lib/cut';
-import { mapOf, ms, text } from '../lib/validate';
+import { mapOf, ms, own, text } from '../lib/validate';
 import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 /** What the registry knows of the gtag adapter before its code comes: its options, consent and delivery. */
@@ -36,7 +36,8 @@ export function ga4Params(event: MicroconvEvent, note: (reason: string, detail: 
   const params: Record<string, unknown> = { event_id: event.event_id };
   let count = 1;
   for (const [key, value] of Object.entries(event.params)) {
-    if (GA4_RESERVED_PARAMS.includes(key) || RESERVED_PREFIX.test(key) || key.length > MAX_NAME) note('ga4_param_refused', `${event.name}: parameter ${key} is reserved in GA4 or over ${MAX_NAME} characters`);
+    // `event_id` is the event's own, the key that deduplicates it across destinations.
+    if (key === 'event_id' || GA4_RESERVED_PARAMS.includes(key) || RESERVED_PREFIX.test(key) || key.length > MAX_NAME) note('ga4_param_refused', `${event.name}: parameter ${key} is reserved or over ${MAX_NAME} characters`);
     else if (count >= GA4_MAX_PARAMS) note('ga4_param_over_limit', `${event.name}: parameter ${key} is over GA4's ${GA4_MAX_PARAMS}`);
     else {
       count++;
@@ -75,7 +76,7 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS, cons
     consent: gtagDescriptor.consent({ consentMode }),
     immediate: true,
     send([event], { note }) {
-      const name = names[event!.name] || event!.name;
+      const name = (own(names, event!.name) && names[event!.name]) || event!.name;
       if (GA4_RESERVED_EVENTS.includes(name) || RESERVED_PREFIX.test(name) || !/^[a-zA-Z]\w{0,39}$/.test(name)) throw deliveryError('ga4_reserved_name', false);
       const params = ga4Params(event!, note);
       if (send_to) params.send_to = send_to;

@@ -1,5 +1,5 @@
 import type { Adapter, AdapterPart, MetaMapping, MetaOptions } from '../types';
-import { mapOf, ms, text } from '../lib/validate';
+import { mapOf, ms, own, text } from '../lib/validate';
 import { AD_PURPOSES, VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
 /** What the registry knows of the Meta adapter before its code comes: its options, consent and delivery. */
@@ -35,7 +35,8 @@ export function metaAdapter({ events, waitMs = VENDOR_WAIT_MS }: MetaOptions = {
     consent: AD_PURPOSES,
     immediate: true,
     send([event]) {
-      const rule = mapping[event!.name];
+      // Own keys only: `constructor` is a valid event name, and Object.prototype has one.
+      const rule = own(mapping, event!.name) ? mapping[event!.name] : undefined;
       const standard = typeof rule === 'function' ? rule(event!) : rule;
       const call = (fbq: (...args: unknown[]) => void) =>
         void fbq(standard ? 'track' : 'trackCustom', standard || event!.name, { ...event!.params }, { eventID: event!.event_id });

@@ -6,6 +6,8 @@
  */
 import { init } from './instance';
 import { partsFrom } from './loader';
+import { describe } from '../lib/safe';
+import { show } from '../lib/validate';
 import type { Instance, Options, Part } from '../types';
 
 const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
@@ -60,14 +62,26 @@ export function bootScriptTag(parts: Part[]): void {
         if (instance && !byAttributes) throw 'init was called twice; the second call is ignored';
         // Attributes that started an instance before the page's init came make one with it.
         void instance?.destroy();
-        instance = init({ ...attributes, ...(args[0] as Options), errors: 'log' }, parts);
+        instance = init(merge(args), parts);
         byAttributes = false;
         waiting.splice(0).forEach(run);
       } else if (!instance) waiting.push(call);
       else return (instance as any)[method as string](...args);
     } catch (error) {
-      console.error('[microconv] ' + error);
+      console.error('[microconv] ' + describe(error));
     }
+  };
+  /** The attributes, then each options object given: one that cannot be read is an error, and the rest make the instance. */
+  const merge = (given: unknown[]): Options => {
+    let options: Options = attributes;
+    for (const each of given) {
+      try {
+        options = { ...options, ...(each as Options) };
+      } catch (error) {
+        console.error('[microconv] init: options cannot be read: ' + describe(error));
+      }
+    }
+    return { ...options, errors: 'log' };
   };
 
   const api = ((...call: unknown[]) => run(call)) as Api;
@@ -76,11 +90,32 @@ export function bootScriptTag(parts: Part[]): void {
   w.microconv = api;
 
   // Queued inits merge with the attributes into one instance; the other calls replay in order.
-  const queued = Array.from(stub?.q || [], (call) => Array.from(call));
+  const queued = queuedCalls(stub);
   const inits = queued.filter((call) => call[0] === 'init');
   if (inits.length || attributes.endpoint || attributes.adapters) {
-    run(['init', Object.assign({}, ...inits.map((call) => call[1]))]);
+    run(['init', ...inits.map((call) => call[1])]);
     byAttributes = !inits.length;
   }
   for (const call of queued) if (call[0] !== 'init') run(call);
+}
+
+/**
+ * The calls the stub queued, each as an array. The page owns the queue: what is not a call is a console
+ * error and left out, and a queue that cannot be read loses what is left of it, never the page's later
+ * calls (they still wait for an init).
+ */
+function queuedCalls(stub: Api | undefined): unknown[][] {
+  const calls: unknown[][] = [];
+  try {
+    const queue = stub?.q;
+    if (queue !== undefined && !Array.isArray(queue)) throw `not a list but ${show(queue)}`;
+    for (const call of queue || []) {
+      // A call is the stub's `arguments`: a method and at most three arguments are of use.
+      if (call && typeof call === 'object') calls.push(Array.prototype.slice.call(call, 0, 4));
+      else console.error(`[microconv] queued call ${show(call)} is not a call`);
+    }
+  } catch (error) {
+    console.error('[microconv] the calls queued before load cannot be read: ' + describe(error));
+  }
+  return calls;
 }

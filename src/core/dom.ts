@@ -1,6 +1,9 @@
 import type { Log } from '../lib/safe';
 import { caught, safe } from '../lib/safe';
 
+/** Contract 2: nothing from an element with this attribute, or from inside it. */
+export const IGNORED = '[data-mc-ignore]';
+
 /**
  * The DOM plumbing behind a `TrackerContext` (see types.ts): delegated listeners and one MutationObserver.
  * Returns the context's `listen` and `watch`, `later` for work that waits for an idle moment, and a
@@ -39,7 +42,8 @@ export function createDom(log: Log) {
     for (const [selector, found, seen] of watchers) {
       const hits = root.matches(selector) ? [root] : [];
       hits.push(...root.querySelectorAll(selector));
-      for (const element of hits) if (!seen.has(element)) seen.add(element), safe(log, 'watch ' + selector, () => found(element, late));
+      // Nothing from inside `data-mc-ignore` (contract 2): sections, form steps and embeds there are not watched.
+      for (const element of hits) if (!seen.has(element) && !element.closest(IGNORED)) seen.add(element), safe(log, 'watch ' + selector, () => found(element, late));
     }
   };
 

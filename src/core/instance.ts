@@ -1,7 +1,7 @@
 import type { CanonicalEvents, ConsentSource, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, Options, Params, Part } from '../types';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
-import { consentProblem, show } from '../lib/validate';
+import { consentProblem, own, show } from '../lib/validate';
 import { applyConsent, globalPrivacyControl } from './consent';
 import { createDelivery } from './delivery';
 import { createDom } from './dom';
@@ -44,7 +44,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
     if (status === 'dropped' || status === 'failed') count(reason!, n);
     emit('delivery', { adapter, status, event_ids: ids, reason });
   };
-  const throws = (options as Options | undefined)?.errors !== 'log';
+  // Read once, like every option; an `errors` that cannot be read is the npm default.
+  const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (message: string): undefined => {
     if (throws) throw new TypeError('microconv: ' + message);
@@ -125,7 +126,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       if ((debugOn = !!on)) overlay!.open();
     },
     on(type, listener) {
-      const set = listeners[type] as Set<typeof listener> | undefined;
+      // Own keys only: `on('constructor')` must not find Object.prototype's.
+      const set = typeof type === 'string' && own(listeners, type) ? (listeners[type] as Set<typeof listener>) : undefined;
       if (set && typeof listener === 'function') set.add(listener);
       else fail(`on() takes a type (${Object.keys(listeners)}) and a function`);
       return () => void set?.delete(listener);

@@ -1,4 +1,5 @@
 import type { Adapter, ConsentUpdate, OptionTest, OptionTests, Part, Plan, Purpose } from '../types';
+import { describe } from '../lib/safe';
 import { NAME, PURPOSES, consentProblem, flag, isPlain, own, show } from '../lib/validate';
 import { adapterOf, createRegistry, isPart, type Registry } from './registry';
 
@@ -19,9 +20,12 @@ export interface ResolvedOptions {
   registry: Registry;
 }
 
+const STAGES = ['engagement', 'consideration', 'intent', 'conversion'];
+
 const absolute = (url: unknown): string => {
   try {
-    return typeof url === 'string' ? new URL(url, location.href).href : '';
+    // An empty URL is the page itself: never a collector, nor a script.
+    return typeof url === 'string' && url.trim() ? new URL(url, location.href).href : '';
   } catch {
     return '';
   }
@@ -49,7 +53,11 @@ const RULES: Record<string, [OptionTest, string]> = {
   // A consent source's name (`'gtag'`, `'tcf'`) is accepted before this rule runs, by the registry.
   consent: [(consent) => !consentProblem(consent), 'granted, denied, pending, an object of purposes, or a consent source'],
   plan: [
-    (plan) => isPlain(plan) && [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
+    (plan) =>
+      isPlain(plan) &&
+      Object.keys(plan).every((key) => key === 'macro' || key === 'stages') &&
+      (plan.stages === undefined || (isPlain(plan.stages) && Object.keys(plan.stages).every((stage) => STAGES.includes(stage)))) &&
+      [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
   debug: [flag, 'true or false'],
@@ -73,54 +81,91 @@ function partProblem(path: string, value: unknown, tests: OptionTests | undefine
 /**
  * Checks and completes the options of `init`, with the parts its entry registered. Each problem goes to
  * `fail`, which throws (the npm API) or logs and returns, and then the faulty option is left out and the
- * rest still applies (the script tag: a typo in one attribute must not stop all tracking). `onError`
- * hears of an adapter whose code could not be fetched.
+ * rest still applies (the script tag: a typo in one attribute must not stop all tracking). Each option
+ * is read once, and one that throws as it is read (a getter, a Proxy) is a faulty option, not a crash.
+ * `onError` hears of an adapter whose code could not be fetched.
  */
 export function resolveOptions(raw: unknown, registered: Part[], fail: (message: string) => void, onError: (message: string) => void): ResolvedOptions {
-  if (raw !== undefined && !isPlain(raw)) fail(`options must be an object, not ${show(raw)}`);
-  const options: Record<string, any> = isPlain(raw) ? raw : {};
+  const options = readOnce(raw, fail);
   const extra = options.parts;
   if (extra !== undefined && !RULES.parts![0](extra)) fail(`option parts must be ${RULES.parts![1]}, not ${show(extra)}`);
-  const registry = createRegistry([...registered, ...(RULES.parts![0](extra) ? extra : [])]);
+  const registry = createRegistry([...registered, ...(extra !== undefined && RULES.parts![0](extra) ? extra : [])]);
   const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [], registry };
-  const trackerKeys = { ...registry.trackerKeys, ...CORE_TRACKER_KEYS };
+  let adapters: unknown[] | undefined;
 
   for (const [key, value] of Object.entries(options)) {
-    // The core's own options first: `endpoint` is the collector URL, not the endpoint adapter's options.
-    const rule = own(RULES, key) ? RULES[key] : undefined;
-    const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
-    if (!rule && !part) fail(`unknown option ${key} (known: ${[...Object.keys(RULES), ...Object.keys(registry.adapters)]})`);
-    else if (value === undefined || key === 'parts' || key === 'adapters') continue;
-    else if (key === 'consent' && typeof value === 'string' && own(registry.consents, value)) resolved.consent = value;
-    else if (part) {
-      const problem = partProblem(key, value, part.options);
-      if (problem) fail(problem);
-    } else if (!rule![0](value)) fail(`option ${key} must be ${rule![1]}${key === 'consent' ? ` (${Object.keys(registry.consents)})` : ''}, not ${show(value)}`);
-    else if (key === 'trackers') {
-      for (const [name, settings] of Object.entries(value)) {
-        const problem = own(trackerKeys, name) ? partProblem('trackers.' + name, settings, trackerKeys[name], true) : `unknown tracker ${name} (known: ${Object.keys(trackerKeys)})`;
-        if (problem) fail(problem);
-        else resolved.trackers[name] = settings;
-      }
-    } else if (key === 'batch') Object.assign(resolved.batch, value);
-    else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
-    else (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
+    let problem: string | undefined;
+    try {
+      problem = checkOption(key, value, resolved);
+      if (!problem && key === 'adapters') adapters = [...value];
+    } catch (error) {
+      problem = `option ${key} cannot be read: ${describe(error)}`;
+    }
+    if (problem) fail(problem);
   }
 
-  const { adapters = resolved.endpoint ? ['endpoint'] : [] } = options;
-  if (!RULES.adapters![0](adapters)) fail(`option adapters must be ${RULES.adapters![1]}, not ${show(adapters)}`);
-  for (const item of Array.isArray(adapters) ? adapters : []) {
+  for (const item of adapters || (resolved.endpoint ? ['endpoint'] : [])) {
     let adapter: Adapter | undefined;
     try {
       adapter = adapterFrom(item, resolved, options, onError);
     } catch (problem) {
-      fail(String(problem));
+      fail(typeof problem === 'string' ? problem : `an adapter cannot be read: ${describe(problem)}`);
     }
     if (!adapter) continue;
     if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
     else resolved.adapters.push(adapter);
   }
   return resolved;
+}
+
+/** Each option of `raw`, read once: one that throws as it is read goes to `fail` and is left out. */
+function readOnce(raw: unknown, fail: (message: string) => void): Record<string, any> {
+  const options: Record<string, any> = {};
+  let keys: string[] = [];
+  try {
+    if (raw !== undefined && !isPlain(raw)) throw `options must be an object, not ${show(raw)}`;
+    keys = Object.keys(raw || {});
+  } catch (error) {
+    fail(typeof error === 'string' ? error : `options cannot be read: ${describe(error)}`);
+  }
+  for (const key of keys) {
+    try {
+      const value = (raw as Record<string, unknown>)[key];
+      if (value !== undefined) options[key] = value;
+    } catch (error) {
+      fail(`option ${key} cannot be read: ${describe(error)}`);
+    }
+  }
+  return options;
+}
+
+/** Checks option `key` and keeps it in `resolved`; returns why it cannot be used. May throw (a getter inside it). */
+function checkOption(key: string, value: any, resolved: ResolvedOptions): string | undefined {
+  const { registry } = resolved;
+  // The core's own options first: `endpoint` is the collector URL, not the endpoint adapter's options.
+  const rule = own(RULES, key) ? RULES[key] : undefined;
+  const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
+  if (!rule && !part) return `unknown option ${key} (known: ${[...Object.keys(RULES), ...Object.keys(registry.adapters)]})`;
+  if (key === 'parts') return;
+  if (key === 'consent' && typeof value === 'string' && own(registry.consents, value)) return void (resolved.consent = value);
+  if (part) return partProblem(key, value, part.options);
+  if (!rule![0](value)) return `option ${key} must be ${rule![1]}${key === 'consent' ? ` (${Object.keys(registry.consents)})` : ''}, not ${show(value)}`;
+  if (key === 'trackers') return trackersProblem(value, resolved);
+  if (key === 'batch') Object.assign(resolved.batch, value);
+  else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
+  else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
+}
+
+/** Keeps each valid key of `options.trackers`; returns the first problem. */
+function trackersProblem(trackers: Record<string, unknown>, resolved: ResolvedOptions): string | undefined {
+  const known = { ...resolved.registry.trackerKeys, ...CORE_TRACKER_KEYS };
+  let first: string | undefined;
+  for (const [name, settings] of Object.entries(trackers)) {
+    const problem = own(known, name) ? partProblem('trackers.' + name, settings, known[name], true) : `unknown tracker ${name} (known: ${Object.keys(known)})`;
+    if (problem) first ||= problem;
+    else resolved.trackers[name] = settings;
+  }
+  return first;
 }
 
 /** The adapter that `item` of `options.adapters` names (a registered part) or is (an object); throws why it is neither. */
@@ -132,6 +177,6 @@ function adapterFrom(item: any, resolved: ResolvedOptions, options: Record<strin
     const settings = own(options, item) && isPlain(options[item]) && !partProblem(item, options[item], adapters[item]!.options) ? options[item] : undefined;
     return adapterOf(adapters[item]!, settings, resolved.endpoint, onError);
   }
-  if (item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent || []).every((purpose: Purpose) => PURPOSES.includes(purpose))) return item;
+  if (item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent === undefined || (Array.isArray(item.consent) && item.consent.every((purpose: Purpose) => PURPOSES.includes(purpose))))) return item;
   throw `an adapter must be a registered name or { name, send, consent?: [purposes] }, not ${show(item)}`;
 }

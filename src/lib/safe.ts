@@ -3,8 +3,14 @@ import type { LogEntry } from '../types';
 /** The logger of an instance. */
 export type Log = (level: LogEntry['level'], message: string) => void;
 
-/** The text of anything thrown. */
-export const describe = (error: unknown): string => String((error as Error)?.message || error);
+/** The text of anything thrown; never a throw itself (`Object.create(null)`, a Proxy, can be thrown too). */
+export const describe = (error: unknown): string => {
+  try {
+    return String((error as Error)?.message || error);
+  } catch {
+    return 'an error that cannot be read';
+  }
+};
 
 /**
  * Prefixed and level-gated: errors always reach the console, warnings and debug lines only in debug

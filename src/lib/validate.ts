@@ -1,6 +1,7 @@
 import type { OptionTest, Params, Purpose } from '../types';
-import { cut } from './cut';
+import { cut, wellFormed } from './cut';
 import { isPlain, withoutToJson } from './json';
+import { describe } from './safe';
 
 export { isPlain };
 
@@ -10,18 +11,35 @@ export const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 export const PURPOSES: Purpose[] = ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization'];
 const CONSENT_VALUES = ['granted', 'denied', 'pending'];
 
-/** A short, safe description of a value for an error message: never the value of an object. */
-export const show = (value: unknown): string =>
-  typeof value === 'string'
-    ? JSON.stringify(value.length > 40 ? cut(value, 40) + '…' : value)
-    : typeof value === 'object' && value
-      ? Object.prototype.toString.call(value).slice(8, -1) // Object, Array, HTMLDivElement, Map…
-      : ['bigint', 'function', 'symbol'].includes(typeof value)
-        ? typeof value // never a function's source text
-        : String(value);
+/**
+ * A short, safe description of a value for an error message: never the value of an object, and never a
+ * throw (a Proxy's traps run when its tag is read).
+ */
+export const show = (value: unknown): string => {
+  try {
+    return typeof value === 'string'
+      ? JSON.stringify(value.length > 40 ? cut(value, 40) + '…' : value)
+      : typeof value === 'object' && value
+        ? Object.prototype.toString.call(value).slice(8, -1) // Object, Array, HTMLDivElement, Map…
+        : ['bigint', 'function', 'symbol'].includes(typeof value)
+          ? typeof value // never a function's source text
+          : String(value);
+  } catch {
+    return 'an unreadable object';
+  }
+};
 
 /** Whether `key` is `object`'s own: a key the page added to `Object.prototype` is nobody's. */
 export const own = (object: object, key: string): boolean => Object.prototype.hasOwnProperty.call(object, key);
+
+/**
+ * How deep params may nest, params themselves being level 1: the collector stores events nested at most
+ * 32 levels deep, the event being the first.
+ */
+export const MAX_DEPTH = 31;
+
+/** The most characters a tracker takes from the page for one parameter (a name, a URL), so that its event always fits. */
+export const MAX_TEXT = 1000;
 
 /** Why `name` is not a valid event name, or `undefined` when it is. */
 export const nameProblem = (name: unknown): string | undefined =>
@@ -31,52 +49,67 @@ export const nameProblem = (name: unknown): string | undefined =>
 
 /**
  * A copy of `params` that JSON carries unchanged, or a thrown message naming the first value it would
- * not: a function, a symbol, a BigInt, a DOM node, a class instance, NaN, Infinity or a circular
- * reference. Copying also keeps a caller who mutates their object later from changing a queued event.
+ * not: a function, a symbol, a BigInt, a DOM node, a class instance, NaN, Infinity, a circular
+ * reference, nesting past MAX_DEPTH, a value that throws when read, or a name no receiver can hold.
+ * Half an emoji in text becomes U+FFFD, as UTF-8 would make it. Copying also keeps a caller who mutates
+ * their object later from changing a queued event.
  */
 export function copyParams(params: unknown): Params {
   if (params === undefined) return {};
-  if (!isPlain(params)) throw `params must be a plain object, not ${show(params)}`;
+  const depths = new WeakMap<object, number>();
+  // Our own refusal, told from a string that the page's getter may throw.
+  let refusal: string | undefined;
+  const refuse = (message: string): never => {
+    throw (refusal = message);
+  };
   try {
+    if (!isPlain(params)) refuse(`params must be a plain object, not ${show(params)}`);
     return JSON.parse(
       // Dates and other objects with toJSON arrive here already turned into what JSON makes of them; arrays
       // and plain objects as they are, whatever toJSON the page gave their prototypes.
       JSON.stringify(params, function (this: Record<string, unknown>, key, value) {
         value = withoutToJson.call(this, key, value);
+        // Code that copies by assignment, as vendors' tags do, turns `__proto__` into a prototype.
+        if (key === '__proto__') refuse('parameter __proto__ cannot be sent: receivers take it for a prototype');
+        if (wellFormed(key) !== key) refuse(`parameter name ${show(key)} is not valid Unicode (half of an emoji)`);
         const type = typeof value;
-        if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value)) || Array.isArray(value) || isPlain(value)) return value;
-        throw `parameter ${key} cannot be sent: ${show(value)}`;
+        if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value))) return value;
+        if (!Array.isArray(value) && !isPlain(value)) refuse(`parameter ${key} cannot be sent: ${show(value)}`);
+        const depth = (depths.get(this) || 0) + 1;
+        if (depth > MAX_DEPTH) refuse(`params are nested deeper than ${MAX_DEPTH} levels`);
+        depths.set(value, depth);
+        return value;
       }),
     );
   } catch (error) {
-    throw typeof error === 'string' ? error : 'params hold a circular reference';
+    // Ours; JSON's own TypeError about a cycle; or what the page's getters and Proxies threw.
+    throw refusal !== undefined && error === refusal ? error : /circular|cyclic/i.test(describe(error)) ? 'params hold a circular reference' : `params cannot be read: ${describe(error)}`;
   }
 }
 
 /**
  * `params` as `copyParams` would make them, for microconv's own trackers, whose params are flat strings
  * and numbers: without the JSON round trip, and so per click or scroll mark without its cost. Values
- * JSON cannot carry as numbers (a live stream's Infinity) become null, as JSON would make them. Own
- * keys only: `for…in` would also take what the page added to `Object.prototype`.
+ * JSON cannot carry as numbers (a live stream's Infinity) become null, as JSON would make them. Own keys
+ * only (`for…in` would add what the page put on `Object.prototype`); text from the page is well-formed
+ * and at most MAX_TEXT characters, so that no attribute or title can get an event refused.
  */
 export function ownParams(params: Params): Params {
   const copy: Params = {};
   for (const key of Object.keys(params)) {
     const value = params[key];
-    if (value !== undefined) copy[key] = typeof value === 'number' && !isFinite(value) ? null : value;
+    if (value !== undefined) copy[key] = typeof value === 'number' && !isFinite(value) ? null : typeof value === 'string' ? cut(wellFormed(value), MAX_TEXT) : value;
   }
   return copy;
 }
 
-/** Why `update` is not a consent value or update, or `undefined` when it is. */
-export const consentProblem = (update: unknown): string | undefined =>
-  (
-    typeof update === 'string'
-      ? CONSENT_VALUES.includes(update)
-      : isPlain(update) && Object.keys(update).every((key) => PURPOSES.includes(key as Purpose) && CONSENT_VALUES.includes(update[key] as string))
-  )
-    ? undefined
-    : `consent must be granted, denied, pending or an object of purposes (${PURPOSES}) set to one of those, not ${show(update)}`;
+/** Why `update` is not a consent value or update, or `undefined` when it is; an update that throws when read is not one. */
+export const consentProblem = (update: unknown): string | undefined => {
+  try {
+    if (typeof update === 'string' ? CONSENT_VALUES.includes(update) : isPlain(update) && Object.keys(update).every((key) => PURPOSES.includes(key as Purpose) && CONSENT_VALUES.includes(update[key] as string))) return;
+  } catch {}
+  return `consent must be granted, denied, pending or an object of purposes (${PURPOSES}) set to one of those, not ${show(update)}`;
+};
 
 /** Tests of option values that parts share (see `OptionTests`). */
 export const flag: OptionTest = (value) => value === !!value;

@@ -20,7 +20,8 @@ export const DOWNLOAD_EXTENSIONS = ['pdf', 'zip', 'docx', 'xlsx', 'pptx', 'csv']
 const NATIVE = 'a[href],area[href],button,input,select,textarea,summary';
 
 /** The elements an event went through, innermost first, across open shadow roots. */
-export const elementsOf = (event: Event) => event.composedPath().filter((node): node is Element => (node as Node).nodeType === 1);
+// instanceof, not nodeType: a form's field named `nodeType` shadows the form's.
+export const elementsOf = (event: Event) => event.composedPath().filter((node): node is Element => node instanceof Element);
 
 // Where a person types or chooses: form controls and editing hosts (a `contenteditable` other than "false").
 const FIELDS = 'input,textarea,select,[contenteditable]:not([contenteditable=false])';

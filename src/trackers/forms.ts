@@ -1,4 +1,5 @@
 import type { Tracker, TrackerPart } from '../types';
+import { IGNORED } from '../core/dom';
 import { elementsOf } from './clicks';
 
 interface FormState {
@@ -45,7 +46,7 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
 
   listen('submit', (event) => {
     const form = event.target as Element;
-    if (!attribute(form, 'data-mc-form')) return;
+    if (!attribute(form, 'data-mc-form') || Element.prototype.closest.call(form, IGNORED)) return;
     const state = stateOf(form);
     // Counted even when the page's own script prevents the default and sends the form itself.
     complete(form, state, Math.max(state.step, stepsOf(form).length && 1));
@@ -62,7 +63,9 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
     const target = event.target as Element;
     if (!target.shadowRoot && !target.closest?.('form[data-mc-form]')) return;
     const elements = elementsOf(event);
-    const form = elements.find((element) => element.tagName === 'FORM' && attribute(element, 'data-mc-form'));
+    if (elements.some((element) => attribute(element, 'data-mc-ignore') !== null)) return;
+    // instanceof, not tagName: a field named `tagName` shadows the form's.
+    const form = elements.find((element) => element instanceof HTMLFormElement && attribute(element, 'data-mc-form'));
     if (!form) return;
     const state = stateOf(form);
     state.field = attribute(elements[0]!, 'name') || state.field;

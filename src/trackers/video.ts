@@ -1,4 +1,5 @@
 import type { ReplayedEvent, Tracker, TrackerPart, VideoOptions } from '../types';
+import { IGNORED } from '../core/dom';
 import { redactText, safeDecode } from '../lib/redact';
 import { percents } from '../lib/validate';
 import { titleOf, type EmbedProvider, type Moment, type Updater, type VideoInfo } from './embed';
@@ -65,7 +66,7 @@ export const createVideoTracker =
     const described = new WeakMap<HTMLVideoElement, VideoInfo>();
     const onMedia = (event: Event) => {
       const video = event.target as HTMLVideoElement;
-      if (video.tagName !== 'VIDEO') return;
+      if (video.tagName !== 'VIDEO' || video.closest(IGNORED)) return;
       const url = video.currentSrc || video.src;
       let info = described.get(video);
       if (info?.url !== url) described.set(video, (info = { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: 0, time: 0 }));
