@@ -4,9 +4,17 @@
  */
 import type { CanonicalEvents, EventMap, Instance, Options, Part } from './types';
 import { init as start } from './core/instance';
+import { followGtagConsent } from './consent/consent-mode';
+import { followTcfConsent } from './consent/tcf';
 import * as builtIns from './parts';
 
-const parts = Object.values(builtIns) as Part[];
+// An app's bundle holds the consent sources anyway: they follow from init on, not a tick later. (A
+// later part of the same name replaces the lazy one.)
+const parts = [
+  ...(Object.values(builtIns) as Part[]),
+  { kind: 'consent', name: 'gtag', follow: followGtagConsent },
+  { kind: 'consent', name: 'tcf', follow: followTcfConsent },
+] satisfies Part[];
 
 /**
  * Starts microconv and returns its instance. Every option is optional; a bad one throws a `TypeError`

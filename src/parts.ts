@@ -10,8 +10,6 @@
  * parts and nothing else: the entries register `Object.values` of it.
  */
 import type { AdapterPart, ConsentPart, DataLayerOptions, GtagOptions, LinkedinOptions, MetaOptions, TiktokOptions, TrackerPart, VideoOptions, XOptions } from './types';
-import { followGtagConsent } from './consent/consent-mode';
-import { followTcfConsent } from './consent/tcf';
 import { dataLayerDescriptor } from './adapters/datalayer';
 import { gtagDescriptor } from './adapters/gtag';
 import { linkedinDescriptor } from './adapters/linkedin';
@@ -33,6 +31,6 @@ export const dataLayerPart: AdapterPart<DataLayerOptions> = { ...dataLayerDescri
 export const tiktokPart: AdapterPart<TiktokOptions> = { ...tiktokDescriptor, load: () => import('./adapters/tiktok').then((module) => module.tiktokAdapter) };
 export const linkedinPart: AdapterPart<LinkedinOptions> = { ...linkedinDescriptor, load: () => import('./adapters/linkedin').then((module) => module.linkedinAdapter) };
 export const xPart: AdapterPart<XOptions> = { ...xDescriptor, load: () => import('./adapters/x').then((module) => module.xAdapter) };
-// The consent sources come with microconv.js: a consent decision must not wait on a fetch.
-export const gtagConsentPart: ConsentPart = { kind: 'consent', name: 'gtag', follow: followGtagConsent };
-export const tcfConsentPart: ConsentPart = { kind: 'consent', name: 'tcf', follow: followTcfConsent };
+// The consent sources: fetched by a page whose consent option names one (consent is pending meanwhile).
+export const gtagConsentPart: ConsentPart = { kind: 'consent', name: 'gtag', load: () => import('./consent/consent-mode').then((module) => module.followGtagConsent) };
+export const tcfConsentPart: ConsentPart = { kind: 'consent', name: 'tcf', load: () => import('./consent/tcf').then((module) => module.followTcfConsent) };
