@@ -12,6 +12,7 @@ const NAMES = LIST(VARCHAR);
 
 /** The DuckDB store, with `query` for tests and ad-hoc looks at the table. */
 export interface DuckDBStore extends EventStore {
+  readonly kind: 'duckdb';
   /** Runs any SQL with named or positional parameters; rows as plain JS values (BIGINT as number). */
   query(sql: string, values?: Record<string, DuckDBValue> | DuckDBValue[], types?: Record<string, DuckDBType>): Promise<Array<Record<string, unknown>>>;
 }
@@ -107,6 +108,7 @@ export async function openDuckDBStore(path: string = DEFAULT_DATABASE): Promise<
 
   let closed = false;
   return {
+    kind: 'duckdb',
     query,
 
     insert(events: readonly CollectedEvent[], receivedAt: number) {

@@ -10,6 +10,10 @@ import { renderReportHtml } from './render-html';
 import { buildReport } from './report';
 import { UnstorableEventsError, type CollectedEvent, type EventStore } from './store';
 import { validatePayload, type Rejection } from './validate';
+import { forwardingFor, serveForwardFile } from './forward/collector-hooks';
+import type { Forwarder } from './forward/forwarder';
+import { protectPayload, type IdentifierOptions } from './forward/hash';
+import type { ForwardOptions, RequestContext } from './forward/types';
 
 /** Contract 5: each request carries at most 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -81,6 +85,10 @@ export interface CollectorOptions {
   now?: () => number;
   /** Where unexpected errors (storage down, a bug) are reported. Default: `console.error`. */
   onError?: (error: unknown) => void;
+  /** Server-side forwarding to Meta, Google Ads and GA4 (`forward/`, README "Server-side forwarding"). */
+  forward?: ForwardOptions;
+  /** How raw e-mail addresses and phone numbers are normalised before they are hashed on receipt. */
+  identifiers?: IdentifierOptions;
 }
 
 /** A Node request handler (connect-style: `next` is called for paths it does not serve) with its store. */
@@ -90,6 +98,8 @@ export interface Collector {
   readonly store: Promise<EventStore>;
   /** Closes the store; requests after this fail with 503. */
   close(): Promise<void>;
+  /** Server-side forwarding, when `forward` is configured. */
+  readonly forwarder: Forwarder | null;
 }
 
 class HttpError extends Error {
@@ -131,6 +141,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const store = Promise.resolve(options.store ?? openDuckDBStore(options.database ?? DEFAULT_DATABASE));
   // Do not leave an unhandled rejection behind when nobody has asked for the store yet.
   store.catch(onError);
+  const forwarder = forwardingFor(options.forward, store, plan, now, onError);
   let closed = false;
 
   async function collect(request: IncomingMessage, response: ServerResponse, cors: Record<string, string>): Promise<void> {
@@ -158,10 +169,13 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     } catch (error) {
       throw new HttpError(400, { error: 'malformed_json', problems: [`body: not valid JSON (${(error as Error).message})`] });
     }
-    const validation = validatePayload(parsed, maxEvents);
+    // Raw e-mail addresses and phone numbers become hashes first: validation keeps only the fields it
+    // knows (so it would drop them unread), and nothing raw may reach a store, a log or the outbox.
+    const validation = validatePayload(protectPayload(parsed, options.identifiers, forwarder?.countIdentifierDrop), maxEvents);
     if (!validation.ok) throw new HttpError(400, { error: 'invalid_payload', problems: validation.problems });
     const { accepted, rejected } = validation;
     const { stored, unstorable } = await insert(accepted.map(({ event }) => event));
+    if (forwarder) await enqueue(forwarder, accepted, unstorable, { ip: client.address, userAgent: request.headers['user-agent'] });
     rejected.push(...unstorable.map(({ event_id, problem }) => ({ event_id, index: indexOf(accepted, event_id), problems: [problem] })));
     rejected.sort((a, b) => a.index - b.index);
     // Always 200 with the counts, rejected or not: one shape for every client to read.
@@ -184,8 +198,25 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     }
   }
 
+  /**
+   * Puts the events that are stored (now or before: the outbox adds each once per destination) in the
+   * forward outbox; never a rejected one. A failure here is the outbox's storage failing (the forwarder
+   * turns what one event cannot give a destination into a row of its own), so it is a 503 like the
+   * store's: the client retries, the events are duplicates by then, and this enqueues them again.
+   */
+  async function enqueue(forwarder: Forwarder, accepted: ReadonlyArray<{ event: CollectedEvent }>, unstorable: UnstorableEventsError['events'], context: RequestContext): Promise<void> {
+    const refused = new Set(unstorable.map(({ event_id }) => event_id.toLowerCase()));
+    try {
+      await forwarder.enqueue(accepted.map(({ event }) => event).filter((event) => !refused.has(event.event_id.toLowerCase())), context);
+    } catch (error) {
+      onError(error);
+      throw new HttpError(503, { error: 'storage_unavailable' }, { 'Retry-After': '5' });
+    }
+  }
+
   async function report(response: ServerResponse, head: boolean, format: 'html' | 'json'): Promise<void> {
     const built = await buildReport(await store, plan!, now());
+    if (forwarder) built.forwarding = await forwarder.section(built);
     const body = format === 'html' ? renderReportHtml(built) : JSON.stringify(built, null, 2);
     response.writeHead(200, {
       'Content-Type': format === 'html' ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
@@ -234,6 +265,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
       return report(response, method === 'HEAD', path === reportPath ? 'html' : 'json');
     }
 
+    if (await serveForwardFile(forwarder, options.forward, request, response)) return;
     if (next) return next();
     throw new HttpError(404, { error: 'not_found' });
   }
@@ -261,8 +293,10 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   }) as Collector;
 
   Object.defineProperty(collector, 'store', { value: store });
+  Object.defineProperty(collector, 'forwarder', { value: forwarder });
   collector.close = async () => {
     closed = true;
+    await forwarder?.close();
     await (await store).close();
   };
   return collector;
@@ -396,6 +430,10 @@ export interface RunningCollector {
 export async function startCollector(options: CollectorOptions & { port?: number; host?: string } = {}): Promise<RunningCollector> {
   const collector = createCollector(options);
   await collector.store;
+  await collector.forwarder?.ready.catch(async (error: unknown) => {
+    await collector.close().catch(() => undefined);
+    throw error;
+  });
   const server = createServer(serverTimeouts(options.timeouts), (request, response) => collector(request, response));
   server.keepAliveTimeout = timeoutsFrom(options.timeouts).idleMs;
   await new Promise<void>((resolve, reject) => {

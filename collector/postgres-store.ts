@@ -7,6 +7,7 @@ import { UnstorableEventsError, type CollectedEvent, type EventStore, type Funne
  * writers, and the primary key on `event_id` keeps each event once whichever process stores it.
  */
 export interface PostgresStore extends EventStore {
+  readonly kind: 'postgres';
   /** Runs any SQL with positional parameters (`$1`); rows as node-postgres returns them (bigint as text). */
   query<Row extends QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<Row[]>;
 }
@@ -95,6 +96,8 @@ const COLUMNS: readonly Column[] = [
   optional('user_id', (event) => event.ids?.user_id),
   optional('email_sha256', (event) => event.ids?.email_sha256),
   optional('phone_sha256', (event) => event.ids?.phone_sha256),
+  optional('google_email_sha256', (event) => event.ids?.google_email_sha256),
+  optional('google_phone_sha256', (event) => event.ids?.google_phone_sha256),
 ];
 
 const CREATE_EVENTS_TABLE = `
@@ -219,6 +222,7 @@ export async function openPostgresStore(connection: string | PoolConfig, options
 
   let closed: Promise<void> | undefined;
   return {
+    kind: 'postgres',
     query,
 
     insert(events: readonly CollectedEvent[], receivedAt: number) {

@@ -1,5 +1,6 @@
 import { formatCount, formatPoints, formatRate, formatRatio } from './format';
 import type { FunnelReport, Report, SignalReport } from './report';
+import { renderForwardingHtml } from './forward/report-section';
 
 /** Escapes text for HTML content and attribute values: every piece of data goes through here. */
 export function escapeHtml(text: string): string {
@@ -61,6 +62,7 @@ ${
     : ''
 }
 <p class="muted">${esc(report.funnel.rule)}</p>
+${report.forwarding ? renderForwardingHtml(report.forwarding) : ''}
 </body>
 </html>
 `;

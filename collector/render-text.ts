@@ -1,5 +1,6 @@
 import { formatCount, formatPoints, formatRate, formatRatio } from './format';
 import type { Report } from './report';
+import { renderForwardingText } from './forward/report-section';
 
 const VERDICT_LABEL = { more: 'more conversion', less: 'less conversion', unclear: 'not enough data yet' } as const;
 
@@ -59,6 +60,7 @@ export function renderReportText(report: Report): string {
   const weakest = report.funnel.weakest;
   if (weakest) lines.push(`Weakest step: ${weakest.from} → ${weakest.to}, ${formatRate(weakest.drop_off)} of sessions lost.`);
   lines.push(wrap(report.funnel.rule));
+  if (report.forwarding) lines.push('', renderForwardingText(report.forwarding).trimEnd());
   return lines.join('\n') + '\n';
 }
 

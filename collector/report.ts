@@ -2,6 +2,7 @@ import { planSignals, type ErrorControl, type ReportPlan, type Stage } from './p
 import { ALPHA, compare, wilson, type Comparison, type Estimate, type RatioEstimate, type VerdictKind } from './stats';
 import type { EventStore, SignalCounts } from './store';
 import { formatCount, formatPoints } from './format';
+import type { ForwardingReport } from './forward/report-section';
 
 /** Said in every output: the report measures association, and a reader must not take it for cause. */
 export const ASSOCIATION_NOTE =
@@ -45,6 +46,8 @@ export interface Report {
   /** Said beside the verdicts: `error_control.statement` when several signals are judged, else empty. */
   multiple_comparisons: string;
   funnel: FunnelReport;
+  /** Server-side forwarding, when the collector forwards: where each signal goes and why, per destination status. */
+  forwarding?: ForwardingReport;
 }
 
 export interface ErrorControlReport {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MicroconvEvent } from '../src/types';
 import { DEMO_MODEL, generateTraffic, type TrafficModel, type TrafficOptions } from './simulate';
 
 export interface SendOptions extends TrafficOptions {
@@ -17,6 +18,10 @@ export interface SendOptions extends TrafficOptions {
   origin?: string;
   /** Called after each session. */
   onProgress?: (sessionsDone: number, eventsSent: number) => void;
+  /** Changes each event before it is sent (the forwarding simulation adds consent and ids). */
+  decorate?: (event: MicroconvEvent) => MicroconvEvent;
+  /** More request headers (a browser's `User-Agent`, say). */
+  headers?: Record<string, string>;
 }
 
 export interface SendResult {
@@ -55,7 +60,7 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   if (urls.length === 0) throw new TypeError('sendTraffic: no collect URL');
   const result: SendResult = { sessions: 0, events: 0, requests: 0, requestsByUrl: Object.fromEntries(urls.map((url) => [url, 0])), replays: 0, rateLimited: 0, failed: 0, rejected: 0, problems: [] };
   const note = (problem: string) => void (result.problems.length < 5 && result.problems.push(problem));
-  const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8' };
+  const headers: Record<string, string> = { 'Content-Type': 'text/plain;charset=UTF-8', ...options.headers };
   if (options.origin) headers.Origin = options.origin;
 
   /** Sends one batch; resolves to the events the collector refused for good (`null`: the whole batch failed). */
@@ -101,7 +106,8 @@ export async function sendTraffic(options: SendOptions): Promise<SendResult> {
   const sessions = generateTraffic(model, options);
   const worker = async () => {
     for (const session of sessions) {
-      for (const batch of session.batches) {
+      for (const sent of session.batches) {
+        const batch = options.decorate ? sent.map(options.decorate) : sent;
         const body = JSON.stringify({ v: 1, sent_at: new Date(batch[batch.length - 1]!.ts + 250).toISOString(), events: batch });
         const rejected = await post(body);
         if (rejected !== null) {

@@ -49,12 +49,15 @@ CREATE TABLE IF NOT EXISTS events (
   ga_client_id               VARCHAR,
   user_id                    VARCHAR,
   email_sha256               VARCHAR,
-  phone_sha256               VARCHAR
+  phone_sha256               VARCHAR,
+  google_email_sha256        VARCHAR,
+  google_phone_sha256        VARCHAR
 )`;
 
 /** Columns an older collector's table lacks (added) or holds as NOT NULL (relaxed): run after `CREATE_EVENTS_TABLE`. */
 export const UPGRADE_EVENTS_TABLE = [
-  ...['gbraid', 'wbraid', 'consent_analytics_storage', 'consent_ad_storage', 'consent_ad_user_data', 'consent_ad_personalization', 'fbp', 'fbc', 'ga_client_id', 'user_id', 'email_sha256', 'phone_sha256'].map(
+  ...['gbraid', 'wbraid', 'consent_analytics_storage', 'consent_ad_storage', 'consent_ad_user_data', 'consent_ad_personalization', 'fbp', 'fbc', 'ga_client_id', 'user_id', 'email_sha256', 'phone_sha256',
+    'google_email_sha256', 'google_phone_sha256'].map(
     (column) => `ALTER TABLE events ADD COLUMN IF NOT EXISTS ${column} VARCHAR`,
   ),
   ...['page_url', 'page_path', 'page_title', 'page_referrer', 'params', 'landing_page', 'landing_referrer'].map((column) => `ALTER TABLE events ALTER COLUMN ${column} DROP NOT NULL`),
@@ -83,7 +86,7 @@ const EVENT_JSON_SHAPE = JSON.stringify({
       referrer: 'VARCHAR',
     },
     consent: { analytics_storage: 'VARCHAR', ad_storage: 'VARCHAR', ad_user_data: 'VARCHAR', ad_personalization: 'VARCHAR' },
-    ids: { fbp: 'VARCHAR', fbc: 'VARCHAR', ga_client_id: 'VARCHAR', user_id: 'VARCHAR', email_sha256: 'VARCHAR', phone_sha256: 'VARCHAR' },
+    ids: { fbp: 'VARCHAR', fbc: 'VARCHAR', ga_client_id: 'VARCHAR', user_id: 'VARCHAR', email_sha256: 'VARCHAR', phone_sha256: 'VARCHAR', google_email_sha256: 'VARCHAR', google_phone_sha256: 'VARCHAR' },
     received_at: 'BIGINT',
 });
 
@@ -100,7 +103,7 @@ INSERT OR IGNORE INTO events (
   event_id, name, ts, ts_ms, session_id, anonymous_id, page_url, page_path, page_title, page_referrer, params,
   utm_source, utm_medium, utm_campaign, utm_term, utm_content, gclid, fbclid, landing_page, landing_referrer, received_at,
   gbraid, wbraid, consent_analytics_storage, consent_ad_storage, consent_ad_user_data, consent_ad_personalization,
-  fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256)
+  fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256, google_email_sha256, google_phone_sha256)
 SELECT e.event_id, e.name, epoch_ms(e.ts), e.ts, e.session_id, e.anonymous_id,
        e.page.url, e.page.path, e.page.title, e.page.referrer, e.params,
        e.attribution.utm_source, e.attribution.utm_medium, e.attribution.utm_campaign,
@@ -108,7 +111,8 @@ SELECT e.event_id, e.name, epoch_ms(e.ts), e.ts, e.session_id, e.anonymous_id,
        e.attribution.landing_page, e.attribution.referrer, epoch_ms(e.received_at),
        e.attribution.gbraid, e.attribution.wbraid,
        e.consent.analytics_storage, e.consent.ad_storage, e.consent.ad_user_data, e.consent.ad_personalization,
-       e.ids.fbp, e.ids.fbc, e.ids.ga_client_id, e.ids.user_id, e.ids.email_sha256, e.ids.phone_sha256
+       e.ids.fbp, e.ids.fbc, e.ids.ga_client_id, e.ids.user_id, e.ids.email_sha256, e.ids.phone_sha256,
+       e.ids.google_email_sha256, e.ids.google_phone_sha256
 FROM (SELECT from_json(item, '${EVENT_JSON_SHAPE}') AS e FROM (SELECT unnest(CAST($1 AS JSON[])) AS item))
 RETURNING event_id`;
 

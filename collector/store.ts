@@ -49,9 +49,18 @@ export interface IdColumns {
   fbc: string | null;
   ga_client_id: string | null;
   user_id: string | null;
-  /** Lower-case hex SHA-256 of the normalised address: never the address itself. */
+  /**
+   * Lower-case hex SHA-256 of the normalised address or number, never the value itself, by Meta's
+   * rules: the address trimmed and lower-cased; the number as country code and digits, no `+`.
+   */
   email_sha256: string | null;
   phone_sha256: string | null;
+  /**
+   * The same by Google's rules (Google Ads enhanced conversions): no dots before `@gmail.com` or
+   * `@googlemail.com`; the number in E.164, with its `+`. Optional: older clients and tools leave them out.
+   */
+  google_email_sha256?: string | null;
+  google_phone_sha256?: string | null;
 }
 
 /**

@@ -27,7 +27,8 @@ const ATTRIBUTION_FIELDS = [
 ] as const;
 const CONSENT_PURPOSES = ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization'] as const;
 const CONSENT_VALUES: readonly string[] = ['granted', 'denied', 'pending'] satisfies ConsentValue[];
-const ID_FIELDS = ['fbp', 'fbc', 'ga_client_id', 'user_id', 'email_sha256', 'phone_sha256'] as const;
+const HASH_FIELDS = ['email_sha256', 'phone_sha256', 'google_email_sha256', 'google_phone_sha256'] as const;
+const ID_FIELDS = ['fbp', 'fbc', 'ga_client_id', 'user_id', ...HASH_FIELDS] as const;
 
 /** An event refused for good: `index` is its place in `events`, for when its `event_id` is missing or bad. */
 export interface Rejection {
@@ -163,14 +164,17 @@ function consent(value: unknown, problem: Report): ConsentColumns | null {
   return result as unknown as ConsentColumns;
 }
 
-/** Ids for server-side matching; the two hashes must be hashes, so that an address never gets stored by mistake. */
+/**
+ * Ids for server-side matching; the hashes must be hashes, so that an address never gets stored by
+ * mistake. (Raw `email` and `phone` never get here: the collector hashes them first, `forward/hash.ts`.)
+ */
 function ids(value: unknown, problem: Report): IdColumns | null {
   if (value === undefined || value === null) return null;
   const result = group(value, 'ids', ID_FIELDS, problem);
-  for (const field of ['email_sha256', 'phone_sha256'] as const) {
+  for (const field of HASH_FIELDS) {
     const hash = result[field];
     if (hash === null) continue;
-    if (!SHA256_HEX.test(hash)) problem(`ids.${field}`, `expected 64 hexadecimal characters (a SHA-256 hash, never the ${field === 'email_sha256' ? 'address' : 'number'} itself)`);
+    if (!SHA256_HEX.test(hash)) problem(`ids.${field}`, `expected 64 hexadecimal characters (a SHA-256 hash, never the ${field.includes('email') ? 'address' : 'number'} itself)`);
     result[field] = hash.toLowerCase();
   }
   return result;

@@ -143,6 +143,15 @@ describe('the page and the attribution', () => {
     });
   });
 
+  it('keeps a click id as it came, however token-like (ad attribution needs it whole)', () => {
+    // A real gclid is a long mixed-case token: redactText would take it for a secret.
+    const gclid = 'Cj0KCQiAoae5BhCNARIsADVLzZfZq9x7Yv3k2L8mN4pQ1rS6tU0wX5yZ';
+    arrive(`/p?gclid=${gclid}&utm_content=${gclid}`, '');
+    const attribution = landingAttribution();
+    expect(attribution.gclid).toBe(gclid);
+    expect(attribution.utm_content).toBe(R);
+  });
+
   it('keeps the parameters the site names in the landing page', () => {
     arrive('/list?page=2&color=red', '');
     expect(landingAttribution(['page']).landing_page).toBe(`${location.origin}/list?page=2&color=${R}`);

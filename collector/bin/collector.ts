@@ -2,6 +2,8 @@ import { chooseStore, describeStore, numberOption, openChosenStore, parse, resol
 import { parseTrustProxy } from '../client-address';
 import { startCollector } from '../http';
 import { DEFAULT_RATE_LIMIT } from '../rate-limit';
+import { loadForwardConfig } from '../forward/config';
+import { DESTINATION_LABEL } from '../forward/report-section';
 
 const USAGE = `npm run collector -- [options]
 
@@ -21,6 +23,9 @@ ${STORE_USAGE}
   --trust-proxy P    behind your own reverse proxies: how many (1), or their addresses and ranges
                      (127.0.0.1,10.0.0.0/8); the client is the address the outermost one saw, read
                      from the right of X-Forwarded-For (what clients write there is never believed)
+  --forward FILE     forward to Meta, Google Ads and GA4 as this JSON config says (README, "Server-side
+                     forwarding"); the outbox is a table in the store, DuckDB or PostgreSQL
+  --dry-run          with --forward: print each request instead of sending it
   --help             this text
 `;
 
@@ -36,6 +41,8 @@ run(async () => {
     'no-rate-limit': { type: 'boolean' },
     'limit-loopback': { type: 'boolean' },
     'trust-proxy': { type: 'string' },
+    forward: { type: 'string' },
+    'dry-run': { type: 'boolean' },
     help: { type: 'boolean' },
   });
   if (args.help) return void process.stdout.write(USAGE);
@@ -49,6 +56,8 @@ run(async () => {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  if (args['dry-run'] && !args.forward) throw new UsageError('--dry-run goes with --forward FILE');
+  const forwarding = args.forward ? await loadForwardConfig(args.forward) : null;
   const plan = await resolvePlan(args.plan, log);
   const port = numberOption(args.port, 'port', 8787, 0, 65535);
   const choice = chooseStore(args);
@@ -59,6 +68,7 @@ run(async () => {
     allowedOrigins: args.origin ?? [],
     plan,
     trustProxy,
+    ...(forwarding ? { forward: { ...forwarding.forward, dryRun: args['dry-run'] ?? false }, identifiers: forwarding.identifiers } : {}),
     rateLimit: args['no-rate-limit']
       ? false
       : {
@@ -70,6 +80,9 @@ run(async () => {
   log(`microconv collector on ${running.url}`);
   log(`  POST ${running.url}/collect   (${describeStore(choice)})`);
   log(`  GET  ${running.url}/report    ${running.url}/report.json`);
+  for (const destination of running.collector.forwarder?.destinations.values() ?? []) {
+    log(`  forwarding to ${DESTINATION_LABEL[destination.name]} (${args['dry-run'] ? 'dry run: printed, not sent' : destination.mode})`);
+  }
   const stop = () => {
     log('stopping');
     running.close().then(() => process.exit(0), () => process.exit(1));

@@ -235,6 +235,8 @@ describe('POST /collect', () => {
     ['ids a list', (events) => (events[0]!.ids = []), 0, 'ids: expected an object or null, got array'],
     ['ids.user_id a number', (events) => (events[0]!.ids = { user_id: 42 }), 0, 'ids.user_id: expected a string or null, got number'],
     ['an e-mail address where its hash goes', (events) => (events[0]!.ids = { email_sha256: 'jane@example.com' }), 0, 'ids.email_sha256: expected 64 hexadecimal characters (a SHA-256 hash, never the address itself)'],
+    ["an e-mail address where Google's hash of it goes", (events) => (events[1]!.ids = { google_email_sha256: 'jane@example.com' }), 1, 'ids.google_email_sha256: expected 64 hexadecimal characters (a SHA-256 hash, never the address itself)'],
+    ["a phone number where Google's hash of it goes", (events) => (events[2]!.ids = { google_phone_sha256: '+33612345678' }), 2, 'ids.google_phone_sha256: expected 64 hexadecimal characters (a SHA-256 hash, never the number itself)'],
   ];
 
   test.each(badEvents)('one event outside the schema (%s): 200, that event rejected by name and index, the other three stored', async (_, change, index, problem) => {
@@ -292,21 +294,22 @@ describe('POST /collect', () => {
   test('the optional additions are stored: gbraid, wbraid, the four consent purposes, and the ids for server-side matching', async () => {
     const { post, store } = await start();
     const sha = 'a'.repeat(64);
+    const googleSha = 'b'.repeat(64);
     const tracked = event({
       attribution: { ...event().attribution, gbraid: 'gb-1', wbraid: 'wb-1' } as never,
       ...({ consent: { analytics_storage: 'granted', ad_storage: 'denied', ad_user_data: 'pending', ad_personalization: null } } as object),
-      ...({ ids: { fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: sha, phone_sha256: sha.toUpperCase() } } as object),
+      ...({ ids: { fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: sha, phone_sha256: sha.toUpperCase(), google_email_sha256: googleSha.toUpperCase(), google_phone_sha256: googleSha } } as object),
     });
     // One word for all four purposes, as `consent('granted')` takes it.
     const oneWord = { ...event(), consent: 'denied' };
     expect(await (await post(payload([tracked, oneWord]))).json()).toEqual({ stored: 2, duplicates: 0, rejected: [] });
     const rows = await store.query(`
       SELECT gbraid, wbraid, consent_analytics_storage, consent_ad_storage, consent_ad_user_data, consent_ad_personalization,
-             fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256
+             fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256, google_email_sha256, google_phone_sha256
       FROM events ORDER BY event_id = $1 DESC`, [tracked.event_id]);
     expect(rows).toEqual([
-      { gbraid: 'gb-1', wbraid: 'wb-1', consent_analytics_storage: 'granted', consent_ad_storage: 'denied', consent_ad_user_data: 'pending', consent_ad_personalization: null, fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: sha, phone_sha256: sha },
-      expect.objectContaining({ consent_analytics_storage: 'denied', consent_ad_storage: 'denied', consent_ad_user_data: 'denied', consent_ad_personalization: 'denied', user_id: null }),
+      { gbraid: 'gb-1', wbraid: 'wb-1', consent_analytics_storage: 'granted', consent_ad_storage: 'denied', consent_ad_user_data: 'pending', consent_ad_personalization: null, fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: sha, phone_sha256: sha, google_email_sha256: googleSha, google_phone_sha256: googleSha },
+      expect.objectContaining({ consent_analytics_storage: 'denied', consent_ad_storage: 'denied', consent_ad_user_data: 'denied', consent_ad_personalization: 'denied', user_id: null, google_email_sha256: null }),
     ]);
   });
 
@@ -324,11 +327,11 @@ describe('POST /collect', () => {
     old.closeSync();
     const store = await openDuckDBStore(path);
     try {
-      const bare = { event_id: random.uuid(), name: 'purchase', ts: 1_750_000_000_000, session_id: 's-1', page: { url: null, path: null, title: null, referrer: null }, params: null, attribution: { ...event().attribution, landing_page: null, referrer: null }, ids: { fbp: 'fb.1', fbc: null, ga_client_id: null, user_id: null, email_sha256: null, phone_sha256: null } };
+      const bare = { event_id: random.uuid(), name: 'purchase', ts: 1_750_000_000_000, session_id: 's-1', page: { url: null, path: null, title: null, referrer: null }, params: null, attribution: { ...event().attribution, landing_page: null, referrer: null }, ids: { fbp: 'fb.1', fbc: null, ga_client_id: null, user_id: null, email_sha256: null, phone_sha256: null, google_email_sha256: 'c'.repeat(64) } };
       expect(await store.insert([bare], 0)).toBe(1);
-      expect(await store.query('SELECT name, page_url, fbp FROM events ORDER BY ts_ms')).toEqual([
-        { name: 'cta_click', page_url: '', fbp: null },
-        { name: 'purchase', page_url: null, fbp: 'fb.1' },
+      expect(await store.query('SELECT name, page_url, fbp, google_email_sha256, google_phone_sha256 FROM events ORDER BY ts_ms')).toEqual([
+        { name: 'cta_click', page_url: '', fbp: null, google_email_sha256: null, google_phone_sha256: null },
+        { name: 'purchase', page_url: null, fbp: 'fb.1', google_email_sha256: 'c'.repeat(64), google_phone_sha256: null },
       ]);
     } finally {
       await store.close();

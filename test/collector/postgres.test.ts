@@ -51,12 +51,13 @@ function collected(wire: readonly object[]): CollectedEvent[] {
 const bare = (session_id: string, name: string, ts: number) => ({ event_id: random.uuid(), name, ts, session_id });
 
 const SHA = 'ab'.repeat(32);
+const GOOGLE_SHA = 'cd'.repeat(32);
 /** Every optional addition of the wire schema filled in. */
 const withAdditions = (overrides: object = {}) => ({
   ...event(),
   attribution: { ...event().attribution, gbraid: 'gb-1', wbraid: 'wb-1' },
   consent: { analytics_storage: 'granted', ad_storage: 'denied', ad_user_data: 'pending', ad_personalization: null },
-  ids: { fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA.toUpperCase() },
+  ids: { fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA.toUpperCase(), google_email_sha256: GOOGLE_SHA.toUpperCase(), google_phone_sha256: GOOGLE_SHA },
   ...overrides,
 });
 
@@ -256,13 +257,13 @@ describePostgres('the PostgreSQL store', () => {
     expect(await store.insert([tracked!, oneWord!], 0)).toBe(2);
     const rows = await store.query(
       `SELECT gbraid, wbraid, consent_analytics_storage, consent_ad_storage, consent_ad_user_data, consent_ad_personalization,
-              fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256
+              fbp, fbc, ga_client_id, user_id, email_sha256, phone_sha256, google_email_sha256, google_phone_sha256
        FROM events ORDER BY event_id = $1 DESC`,
       [tracked!.event_id],
     );
     expect(rows).toEqual([
-      { gbraid: 'gb-1', wbraid: 'wb-1', consent_analytics_storage: 'granted', consent_ad_storage: 'denied', consent_ad_user_data: 'pending', consent_ad_personalization: null, fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA },
-      expect.objectContaining({ consent_analytics_storage: 'denied', consent_ad_storage: 'denied', consent_ad_user_data: 'denied', consent_ad_personalization: 'denied', gbraid: null, user_id: null }),
+      { gbraid: 'gb-1', wbraid: 'wb-1', consent_analytics_storage: 'granted', consent_ad_storage: 'denied', consent_ad_user_data: 'pending', consent_ad_personalization: null, fbp: 'fb.1.1.2', fbc: 'fb.1.1.abc', ga_client_id: '123.456', user_id: 'u-7', email_sha256: SHA, phone_sha256: SHA, google_email_sha256: GOOGLE_SHA, google_phone_sha256: GOOGLE_SHA },
+      expect.objectContaining({ consent_analytics_storage: 'denied', consent_ad_storage: 'denied', consent_ad_user_data: 'denied', consent_ad_personalization: 'denied', gbraid: null, user_id: null, google_email_sha256: null }),
     ]);
   });
 
@@ -281,11 +282,11 @@ describePostgres('the PostgreSQL store', () => {
       await old.end();
     }
     const store = await open(url);
-    const [server] = collected([{ ...bare('s-1', 'purchase', 1_750_000_000_000), ids: { fbp: 'fb.1' } }]);
+    const [server] = collected([{ ...bare('s-1', 'purchase', 1_750_000_000_000), ids: { fbp: 'fb.1', google_phone_sha256: GOOGLE_SHA } }]);
     expect(await store.insert([server!], 0)).toBe(1);
-    expect(await store.query('SELECT name, page_url, params::text AS params, landing_page, fbp, consent_ad_storage FROM events ORDER BY ts_ms')).toEqual([
-      { name: 'cta_click', page_url: '', params: '{}', landing_page: '', fbp: null, consent_ad_storage: null },
-      { name: 'purchase', page_url: null, params: null, landing_page: null, fbp: 'fb.1', consent_ad_storage: null },
+    expect(await store.query('SELECT name, page_url, params::text AS params, landing_page, fbp, consent_ad_storage, google_phone_sha256 FROM events ORDER BY ts_ms')).toEqual([
+      { name: 'cta_click', page_url: '', params: '{}', landing_page: '', fbp: null, consent_ad_storage: null, google_phone_sha256: null },
+      { name: 'purchase', page_url: null, params: null, landing_page: null, fbp: 'fb.1', consent_ad_storage: null, google_phone_sha256: GOOGLE_SHA },
     ]);
   });
 
