@@ -108,11 +108,11 @@ const node = (): RollupOptions[] =>
 
 const all: RollupOptions[] = [
   npm('src/index.ts', 'microconv'),
-  npm('src/core.ts', 'core'),
+  npm('src/bare.ts', 'core'),
   npm('src/debug.ts', 'debug'),
   npm('src/vitals.ts', 'vitals'),
   types('src/index.ts', 'microconv'),
-  types('src/core.ts', 'core'),
+  types('src/bare.ts', 'core'),
   types('src/debug.ts', 'debug'),
   types('src/vitals.ts', 'vitals'),
   browser('src/script.ts', 'microconv.js', [fetchLazyParts()]),

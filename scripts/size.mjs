@@ -34,6 +34,8 @@ const budgets = {
   'microconv-tiktok.js': [0.5 * KB],
   'microconv-linkedin.js': [0.5 * KB],
   'microconv-x.js': [0.5 * KB],
+  'microconv-consent-mode.js': [1 * KB],
+  'microconv-tcf.js': [1 * KB],
   'microconv-debug.js': [6 * KB], // the overlay
   'microconv-vitals.js': [3.25 * KB], // web vitals for the script tag (web-vitals itself is most of it)
 };

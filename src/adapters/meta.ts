@@ -2,6 +2,8 @@ import type { Adapter, AdapterPart, MetaMapping, MetaOptions } from '../types';
 import { mapOf, ms, own, text } from '../lib/validate';
 import { AD_PURPOSES, VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
+export type { MetaMapping, MetaOptions };
+
 /** What the registry knows of the Meta adapter before its code comes: its options, consent and delivery. */
 export const metaDescriptor = {
   kind: 'adapter',
