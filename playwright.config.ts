@@ -1,5 +1,7 @@
 import { defineConfig, type LaunchOptions } from '@playwright/test';
 import { LAUNCH_ARGS, findChromium } from './scripts/chromium.mjs';
+import { SUITE_CSP } from './e2e/support/server';
+import type { Options } from './e2e/support/test';
 
 // The browser scripts/ensure-chromium.mjs made sure of. A system Chromium is launched by path; Playwright's
 // own is its full build (`channel: 'chromium'`), the very executable that was checked, rather than the
@@ -7,7 +9,7 @@ import { LAUNCH_ARGS, findChromium } from './scripts/chromium.mjs';
 const browser = findChromium();
 const launchOptions: LaunchOptions = { args: LAUNCH_ARGS, ...(browser?.kind === 'system' ? { executablePath: browser.path } : {}) };
 
-export default defineConfig({
+export default defineConfig<Options>({
   testDir: 'e2e',
   // Each test has its own server, port and origin, so tests share nothing; two cores, two workers.
   fullyParallel: true,
@@ -22,11 +24,17 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'chromium', testIgnore: /bfcache\.spec\.ts$/ },
+    // Tests tagged @bfcache (the fault matrix's bfcache scenario) run in the bfcache project only.
+    // The soak (minutes long) runs only by `npm run soak`, which sets SOAK_EVENTS; `npm test` leaves it out.
+    { name: 'chromium', testIgnore: process.env.SOAK_EVENTS ? /bfcache\.spec\.ts$/ : /(bfcache|soak)\.spec\.ts$/, grepInvert: /@bfcache/ },
+    // The same specs with every file served under a strict CSP and Trusted Types (issue 10): the fixture
+    // fails a test on any violation.
+    { name: 'csp', testIgnore: /(bfcache|soak)\.spec\.ts$/, grepInvert: /@bfcache/, use: { csp: SUITE_CSP } },
     {
       // Playwright turns the back/forward cache off by default; this project needs it on.
       name: 'bfcache',
-      testMatch: /bfcache\.spec\.ts$/,
+      testMatch: /(bfcache|reliability)\.spec\.ts$/,
+      grep: /bfcache\.spec\.ts|@bfcache/,
       use: { launchOptions: { ...launchOptions, ignoreDefaultArgs: ['--disable-back-forward-cache'] } },
     },
   ],

@@ -6,7 +6,7 @@
  * changes. And the gtag adapter's advanced consent mode.
  */
 import type { Page } from '@playwright/test';
-import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
+import { expect, expectDeliveredOnce, flush, load, runPageScript, settle, test, track } from './support/test';
 import { dataLayerObjects, fbqEvents, gtagEvents, probe, statusesOf, stored, vendorState } from './support/vendors';
 
 interface Choices {
@@ -126,7 +126,7 @@ test.describe("data-consent='gtag'", () => {
 
   test('GTM wrapping dataLayer.push after microconv: both get every push, and GTM keeps them after destroy()', async ({ page, collector }) => {
     await load(page, '/v-gtag-consent.html');
-    await page.addScriptTag({ url: '/v-gtm-loaded.js' });
+    await runPageScript(page, 'v-gtm-loaded.js');
     await gtag(page, 'consent', 'update', all('granted'));
     const id = await track(page, 'pricing_viewed');
     await settle(page, collector);

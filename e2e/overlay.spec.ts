@@ -187,13 +187,7 @@ test('markup in event data appears as text, never as HTML', async ({ page, colle
   expect(found).toEqual({ overlayImages: 0, pageImages: 0, xss: undefined });
 });
 
-test('under a strict CSP it loads, is styled and works, outlines included, without a single violation', async ({ page, collector }) => {
-  await page.addInitScript(() => {
-    const w = window as unknown as { violations: string[] };
-    w.violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));
-  });
-  const violations = () => page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+test('under a strict CSP it loads, is styled and works, outlines included, without a single violation', async ({ page, collector, cspViolations }) => {
   const response = await page.goto('/o-csp.csp.html');
   expect(response!.headers()['content-security-policy']).toBe("script-src 'self'; style-src 'self'");
   await idle(page);
@@ -230,7 +224,7 @@ test('under a strict CSP it loads, is styled and works, outlines included, witho
   expect(await outlines()).toEqual(on.map(() => ['none', '']));
   await expect(overlay(page).locator('.legend')).toBeHidden();
 
-  expect(await violations()).toEqual([]);
+  expect(cspViolations).toEqual([]); // (the fixture checks again once the test is over)
 });
 
 test('plan warnings: more than eight micro-conversions, and an event outside the plan', async ({ page }) => {

@@ -192,11 +192,11 @@ test('where storage throws at once, withdrawing consent still stops the endpoint
   expect((await page.evaluate(() => window.microconv.stats())).dropped).toEqual({ consent_denied: 4 }); // one event, four adapters
 });
 
-test('in a sandboxed frame (storage refused), withdrawing consent stops every destination there', async ({ page, collector }) => {
+test('in a sandboxed frame (storage refused), withdrawing consent stops every destination there', async ({ page, collector, pageHeaders }) => {
   // Opaque origin: the frame's requests are cross-origin, so the collector's answers need CORS.
   await page.route('**/collect', async (route) => route.fulfill({ response: await route.fetch(), headers: { 'Access-Control-Allow-Origin': '*' } }));
   await page.route('**/sandbox-host.html', (route) =>
-    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>Host</title><iframe sandbox="allow-scripts" src="/v-vendors.html"></iframe>' }),
+    route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: '<!doctype html><title>Host</title><iframe sandbox="allow-scripts" src="/v-vendors.html"></iframe>' }),
   );
   await page.goto('/sandbox-host.html');
   const frame = page.frames().find((candidate) => candidate.url().endsWith('/v-vendors.html'))!;
@@ -216,12 +216,12 @@ test('in a sandboxed frame (storage refused), withdrawing consent stops every de
   expect((await frame.evaluate(() => window.microconv.stats())).dropped).toEqual({ consent_denied: 8 }); // two events, four adapters
 });
 
-test('the page’s URL, path, title and referrer, the landing page and a link are redacted as they leave', async ({ page, collector }) => {
+test('the page’s URL, path, title and referrer, the landing page and a link are redacted as they leave', async ({ page, collector, pageHeaders }) => {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Orders of jane@example.com, call +44 20 7946 0958</title>
     <script async src="/dist/microconv.js" data-endpoint="/collect"></script></head><body>
     <a id="brochure" href="/files/brochure-0301234567.pdf?token=abc123&utm_source=site" data-mc-cta="brochure">Brochure for jane@example.com</a>
   </body></html>`;
-  await page.route('**/users/**', (route) => route.fulfill({ contentType: 'text/html', body: html }));
+  await page.route('**/users/**', (route) => route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: html }));
   await page.route('**/files/**', (route) => route.fulfill({ contentType: 'application/pdf', body: '%PDF-1.4' }));
   await page.goto('/users/jane@example.com/orders?message=hello&otp=123456&utm_source=news', { referer: 'https://search.example/results?q=jane+doe&email=jane@example.com' });
   await idle(page);
@@ -241,13 +241,13 @@ test('the page’s URL, path, title and referrer, the landing page and a link ar
   for (const secret of ['jane', 'example.com', '7946', '0301234567', 'hello', '123456', 'abc123']) expect(wire).not.toContain(secret);
 });
 
-test('what the page added to Object.prototype never becomes a parameter', async ({ page, collector }) => {
+test('what the page added to Object.prototype never becomes a parameter', async ({ page, collector, pageHeaders }) => {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Legacy</title>
-    <script>Object.prototype.leaked = 'from an old library';</script>
+    <script src="/p-legacy-prototype.js"></script>
     <script async src="/dist/microconv.js" data-endpoint="/collect"></script></head><body>
     <button type="button" data-mc-cta="hero">Start</button>
   </body></html>`;
-  await page.route('**/legacy.html', (route) => route.fulfill({ contentType: 'text/html', body: html }));
+  await page.route('**/legacy.html', (route) => route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: html }));
   await page.goto('/legacy.html');
   await idle(page);
   await page.click('[data-mc-cta="hero"]');

@@ -3,7 +3,7 @@
  * Google tag's `gtag`/`dataLayer`, the Meta Pixel's `fbq` stub and Google Tag Manager's `dataLayer`.
  * Their loaders are left out (no vendor network), so every call stays where the snippets queue it.
  */
-import { expect, flush, load, settle, test, track } from './support/test';
+import { expect, flush, load, runPageScript, settle, test, track } from './support/test';
 import { dataLayerObjects, fbqEvents, gtagEvents, probe, statusesOf, vendorState } from './support/vendors';
 
 test('gtag, the Meta Pixel and the dataLayer get each event with the event_id the collector got', async ({ page, collector }) => {
@@ -172,7 +172,7 @@ test('a vendor tag that arrives late, within the wait, gets what waited for it',
 
   // Two seconds in, the Meta Pixel's base code runs (a slow tag manager, say); gtag never comes.
   await page.clock.runFor(2000);
-  await page.addScriptTag({ url: '/v-meta-pixel.js' });
+  await runPageScript(page, 'v-meta-pixel.js');
   await page.clock.runFor(200);
   await expect.poll(async () => fbqEvents(await vendorState(page))).toEqual([['trackCustom', 'late_tag', { step: 1 }, { eventID: id }]]);
   await page.clock.runFor(3000);

@@ -19,6 +19,12 @@ const MEDIA = join(ROOT, 'demo', 'media');
 export const STRICT_CSP = "script-src 'self'; style-src 'self'";
 /** The strict policy with Trusted Types enforced, for pages named `*.tt.html`: only microconv's own policy may make script URLs. */
 export const TRUSTED_TYPES_CSP = `${STRICT_CSP}; require-trusted-types-for 'script'; trusted-types microconv`;
+/**
+ * The policy the `csp` project serves every file under (issue 10): the whole suite must run in it without a
+ * violation. It names the one Trusted Types policy allowed, microconv's own (loader.ts), so that the suite
+ * also proves microconv needs no other, and that a site listing `trusted-types microconv` is enough.
+ */
+export const SUITE_CSP = TRUSTED_TYPES_CSP;
 
 /**
  * Stand-ins for the players of YouTube and Vimeo, served at the paths their embeds use, so the video
@@ -31,6 +37,7 @@ const PLAYERS: [prefix: string, page: string][] = [
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
@@ -50,12 +57,14 @@ export interface WirePayload {
 export interface CollectedRequest {
   /** Milliseconds since the server started. */
   at: number;
+  /** When it was answered, by the wall clock (`Date.now()`), for comparing with an HTTP date. */
+  time: number;
   /** The raw body size in bytes, as it came over the wire. */
   bytes: number;
   contentType: string;
   /** `Sec-Fetch-Mode`: `no-cors` for `sendBeacon` with a text body, `cors` for our `fetch`. */
   fetchMode: string;
-  /** The status the collector answered. */
+  /** The status the collector answered; 0 for a connection it destroyed. */
   status: number;
   /** Answered 2xx: only these count as delivered (less the events the answer named as rejected). */
   delivered: boolean;
@@ -66,8 +75,12 @@ export interface CollectedRequest {
   events: MicroconvEvent[];
 }
 
-/** A scripted answer: a status, and a `Retry-After` header and a JSON body to send with it. */
-export type Answer = number | { status: number; retryAfter?: string; body?: unknown };
+/**
+ * A scripted answer: a status, and a `Retry-After` header and a JSON body to send with it; or a fault:
+ * `hang` keeps the request unanswered until `release()` (a collector that stalls), `destroy` closes the
+ * connection without an answer (the page sees a network error; recorded with status 0).
+ */
+export type Answer = number | { status: number; retryAfter?: string; body?: unknown } | 'hang' | 'destroy';
 
 /** A rule that answers a request by the events it carries, or leaves it to the default (undefined). */
 export type Rule = (events: MicroconvEvent[]) => Answer | undefined;
@@ -86,6 +99,10 @@ export interface Collector {
   accept(): void;
   /** Answers each request by `rule` from now on, where it gives an answer (scripted answers still come first). */
   respond(rule: Rule | undefined): void;
+  /** How many requests are hanging now (answered `'hang'`): they are recorded once released. */
+  readonly hanging: number;
+  /** Answers every hanging request: with `answer`, or by the rules as they stand (204 by default). */
+  release(answer?: Answer): void;
   /** The events of every 2xx request but those its answer rejected, in arrival order (duplicates included). */
   delivered(): MicroconvEvent[];
   /** How many 2xx requests carried each event_id. */
@@ -127,6 +144,8 @@ function createCollector(started: number) {
   const requests: CollectedRequest[] = [];
   const watchers = new Set<() => void>();
   const mode: Mode = { hold: false, script: [] };
+  const hung: ((answer?: Answer) => void)[] = [];
+  const notify = () => [...watchers].forEach((watcher) => watcher());
 
   const collector: Collector = {
     requests,
@@ -134,6 +153,10 @@ function createCollector(started: number) {
     hold: () => void (mode.hold = true),
     accept: () => void (mode.hold = false),
     respond: (rule) => void (mode.rule = rule),
+    get hanging() {
+      return hung.length;
+    },
+    release: (answer) => (hung.splice(0).forEach((finish) => finish(answer)), notify()),
     delivered: () => requests.filter((request) => request.delivered).flatMap((request) => request.events.filter((event) => !request.rejected.includes(event.event_id))),
     deliveryCounts() {
       const counts = new Map<string, number>();
@@ -176,30 +199,35 @@ function createCollector(started: number) {
     },
   };
 
-  const nextAnswer = (events: MicroconvEvent[]): Exclude<Answer, number> => {
-    const answer = mode.script.shift() ?? mode.rule?.(events) ?? (mode.hold ? 503 : 204);
-    return typeof answer === 'number' ? { status: answer } : answer;
-  };
+  const nextAnswer = (events: MicroconvEvent[]): Answer => mode.script.shift() ?? mode.rule?.(events) ?? (mode.hold ? 503 : 204);
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const body = await readBody(req);
     const payload = parse(body);
-    const { status, retryAfter, body: answer } = nextAnswer(payload?.events || []);
-    const rejected = (answer as { rejected?: { event_id: string }[] } | undefined)?.rejected?.map((item) => item.event_id) || [];
-    requests.push({
-      at: performance.now() - started,
-      bytes: body.length,
-      contentType: String(req.headers['content-type'] || ''),
-      fetchMode: String(req.headers['sec-fetch-mode'] || ''),
-      status,
-      delivered: status >= 200 && status < 300,
-      rejected,
-      payload,
-      events: payload?.events || [],
-    });
-    res.writeHead(status, { ...(retryAfter && { 'Retry-After': retryAfter }), ...(answer !== undefined && { 'Content-Type': 'application/json' }) });
-    res.end(answer === undefined ? undefined : JSON.stringify(answer));
-    for (const watcher of [...watchers]) watcher();
+    const events = payload?.events || [];
+    const record = (status: number, rejected: string[]) =>
+      requests.push({
+        at: performance.now() - started,
+        time: Date.now(),
+        bytes: body.length,
+        contentType: String(req.headers['content-type'] || ''),
+        fetchMode: String(req.headers['sec-fetch-mode'] || ''),
+        status,
+        delivered: status >= 200 && status < 300,
+        rejected,
+        payload,
+        events,
+      });
+    const answer = (given: Answer) => {
+      if (given === 'hang') return void hung.push((later) => answer(later ?? nextAnswer(events)));
+      if (given === 'destroy') return record(0, []), req.socket.destroy();
+      const { status, retryAfter, body: json } = typeof given === 'number' ? { status: given } : given;
+      record(status, (json as { rejected?: { event_id: string }[] } | undefined)?.rejected?.map((item) => item.event_id) || []);
+      res.writeHead(status, { ...(retryAfter && { 'Retry-After': retryAfter }), ...(json !== undefined && { 'Content-Type': 'application/json' }) });
+      res.end(json === undefined ? undefined : JSON.stringify(json));
+    };
+    answer(nextAnswer(events));
+    notify();
   }
 
   return { collector, handle };
@@ -210,7 +238,7 @@ export const summary = (requests: readonly CollectedRequest[]): string =>
   requests.map((r) => `  ${Math.round(r.at)} ms ${r.status} ${r.fetchMode} ${r.bytes} B: ${r.events.map((e) => e.name).join(', ') || '(no events)'}`).join('\n') ||
   '  (nothing)';
 
-async function serveFile(path: string, req: IncomingMessage, res: ServerResponse) {
+async function serveFile(path: string, req: IncomingMessage, res: ServerResponse, csp: string | undefined) {
   // Pages are served without `Cache-Control: no-store`, which would keep them out of the back/forward cache.
   const player = PLAYERS.find(([prefix]) => path.startsWith(prefix));
   const [dir, rest] = path.startsWith('/dist/')
@@ -227,6 +255,7 @@ async function serveFile(path: string, req: IncomingMessage, res: ServerResponse
     return void res.writeHead(404).end();
   }
   const headers: Record<string, string> = { 'Content-Type': TYPES[extname(file)] || 'application/octet-stream', 'Accept-Ranges': 'bytes' };
+  if (csp) headers['Content-Security-Policy'] = csp;
   if (file.endsWith('.csp.html')) headers['Content-Security-Policy'] = STRICT_CSP;
   if (file.endsWith('.tt.html')) headers['Content-Security-Policy'] = TRUSTED_TYPES_CSP;
   // Media elements fetch by ranges, and seek only where ranges are served.
@@ -240,13 +269,18 @@ async function serveFile(path: string, req: IncomingMessage, res: ServerResponse
   res.writeHead(200, headers).end(content);
 }
 
-export async function startServer(): Promise<TestServer> {
+export interface ServerOptions {
+  /** A Content-Security-Policy sent with every file served (pages named `*.csp.html`, `*.tt.html` keep their own). */
+  csp?: string;
+}
+
+export async function startServer({ csp }: ServerOptions = {}): Promise<TestServer> {
   const { collector, handle } = createCollector(performance.now());
   const server = createServer((req, res) => {
     const path = new URL(req.url || '/', 'http://localhost').pathname;
     // A page answers a form POSTed to it, as a site would: a test that intercepted requests instead (page.route)
     // would hold the leaving page's beacon in Playwright's hands, and lose it when the page is gone.
-    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' || (req.method === 'POST' && path.endsWith('.html')) ? (req.resume(), serveFile(path, req, res)) : Promise.resolve(void res.writeHead(405).end());
+    const done = req.method === 'POST' && path === '/collect' ? handle(req, res) : req.method === 'GET' || (req.method === 'POST' && path.endsWith('.html')) ? (req.resume(), serveFile(path, req, res, csp)) : Promise.resolve(void res.writeHead(405).end());
     done.catch(() => res.headersSent || res.writeHead(500).end());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

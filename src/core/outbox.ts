@@ -131,11 +131,23 @@ export function createOutbox(options: OutboxOptions) {
   let failedBatches = 0; // before the first delivery
 
   const waiting = () => [...entries.values()].filter((entry) => !busy.has(entry.e.event_id));
-  // Every journal call goes through here; its first failure hands the queue to memory for good.
-  // A broken IndexedDB can throw at once (a replaced `indexedDB.open`) or fail later: both count.
-  const journal = <T>(use: (j: Journal) => Promise<T>): Promise<T | void> => {
-    const j = options.journal();
-    return j ? new Promise<T>((resolve) => resolve(use(j))).catch(options.journalFailed) : Promise.resolve();
+  // The journal once it has worked for this queue: it may hold our events after it fails (see `journal`).
+  let worked: Journal | undefined;
+  /**
+   * Every journal call goes through here; its first failure hands the queue to memory for good. A broken
+   * IndexedDB can throw at once (a replaced `indexedDB.open`) or fail later: both count. Writes can fail
+   * while deletes work (a full quota), and what was stored before stays there: `afterFailure` calls
+   * (deletes of what was delivered) still go to the journal that worked, or a later page would send
+   * those events again. Their failures change nothing.
+   */
+  const journal = <T>(use: (j: Journal) => Promise<T>, afterFailure?: boolean): Promise<T | void> => {
+    const current = options.journal();
+    const j = current || (afterFailure ? worked : undefined);
+    if (!j) return Promise.resolve();
+    return new Promise<T>((resolve) => resolve(use(j))).then(
+      (result) => ((worked = current || worked), result),
+      current ? options.journalFailed : () => {},
+    );
   };
   /** Runs a round after `delay`, unless one is due sooner. */
   const schedule = (delay: number) => {
@@ -160,7 +172,7 @@ export function createOutbox(options: OutboxOptions) {
 
   const settle = (list: Entry[], status: DeliveryStatus, reason?: string) => {
     for (const { e } of list) entries.delete(e.event_id), busy.delete(e.event_id), settledWhileClaiming?.add(e.event_id);
-    if (list.length) void journal((j) => j.remove(queue, idsOf(list)));
+    if (list.length) void journal((j) => j.remove(queue, idsOf(list)), true);
     report(status, idsOf(list), reason);
   };
 
@@ -201,6 +213,17 @@ export function createOutbox(options: OutboxOptions) {
     const again = list.filter((entry) => !final.includes(entry));
     if (!again.length) return false;
     for (const entry of again) busy.delete(entry.e.event_id), (entry.suspect = true);
+    // Left in flight as the page went, they counted as handed over (see leave); refused, they are the
+    // next page's to send after all: freed, and added to what the page's GONE_KEY mark says it freed.
+    if (unloading && options.journal()) {
+      const mark = GONE_KEY + queue + ' ' + owner;
+      let freed: string[] = [];
+      try {
+        freed = JSON.parse(storage('getItem', mark)!)[1];
+      } catch {}
+      storage('setItem', mark, toJson([Date.now(), [...freed, ...idsOf(again)]]));
+      void journal((j) => j.release(queue, stored(again)));
+    }
     if (error?.retryAfterMs) {
       notBefore = Date.now() + error.retryAfterMs;
       // The next page load of the site must wait too: the server asked the site, not this page.
@@ -308,6 +331,8 @@ export function createOutbox(options: OutboxOptions) {
     let freshFailed = false;
     const retried: Entry[][] = [];
     for (const planned of batches(waiting())) {
+      // A page that is going away starts no request: what had not left is freed for the next page (leave).
+      if (unloading) break;
       // What left meanwhile (by beacon, as the tab was hidden) is not sent again.
       const batch = planned.filter((entry) => entries.get(entry.e.event_id) === entry && !busy.has(entry.e.event_id));
       if (!batch.length) continue;
@@ -414,8 +439,9 @@ export function createOutbox(options: OutboxOptions) {
       const rest = ready.filter((entry) => entries.has(entry.e.event_id) && !busy.has(entry.e.event_id));
       if (rest.length) void journal((j) => j.release(queue, stored(rest)));
       for (const entry of rest) entry.l = 0;
-      // What the next page should take over, said where it lands for sure (see GONE_KEY).
-      if (final && durable) storage('setItem', GONE_KEY + queue + ' ' + owner, toJson([now, idsOf(rest)]));
+      // What the next page should take over, said where it lands for sure (see GONE_KEY); also after the
+      // journal failed, when what was stored before may still be there.
+      if (final && (durable || worked)) storage('setItem', GONE_KEY + queue + ' ' + owner, toJson([now, idsOf(rest)]));
     },
 
     /** Consent changed: denied drops what waits (withdrawn means not sent); granted sends what was held. */

@@ -105,7 +105,7 @@ describe('one event', () => {
         gclid: null, fbclid: null, gbraid: null, wbraid: null, landing_page: 'https://x.example/', referrer: null,
       },
       consent: { analytics_storage: 'granted', ad_storage: 'denied', ad_user_data: null, ad_personalization: null },
-      ids: { fbp: null, fbc: null, ga_client_id: null, user_id: 'u-1', email_sha256: null, phone_sha256: null },
+      ids: { fbp: null, fbc: null, ga_client_id: null, user_id: 'u-1', email_sha256: null, phone_sha256: null, google_email_sha256: null, google_phone_sha256: null },
     });
   });
 

@@ -1,0 +1,1 @@
+microconv('init', { batch: { size: 1 } });

@@ -1,0 +1,1 @@
+if (/[?&]advanced=1\b/.test(location.search)) microconv('init', { gtag: { consentMode: 'advanced' } });

@@ -1,0 +1,1 @@
+if (!/[?&]stub=0\b/.test(location.search)) tcfCmp.install();

@@ -1,0 +1,1 @@
+microconv('init', { meta: { events: 'standard' } });
