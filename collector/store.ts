@@ -20,7 +20,7 @@ export interface CollectedEvent {
   /** The consent each purpose had when the event was tracked; `null` where not said. */
   consent?: ConsentColumns | null;
   /** Identifiers for server-side matching, each present only with the consent it needs. */
-  ids?: IdColumns | null;
+  ids?: Partial<IdColumns> | null;
 }
 
 export interface AttributionColumns {

@@ -12,7 +12,7 @@ const RESULTS = join(ROOT, 'test-results', 'reliability');
 const PLAYWRIGHT = join(ROOT, 'node_modules', '.bin', 'playwright');
 
 rmSync(RESULTS, { recursive: true, force: true });
-const run = spawnSync(PLAYWRIGHT, ['test', 'e2e/reliability.spec.ts', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
+const run = spawnSync(PLAYWRIGHT, ['test', 'e2e/reliability.spec.ts', '--project=chromium', '--project=bfcache', ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit' });
 
 const rows = existsSync(RESULTS)
   ? readdirSync(RESULTS)

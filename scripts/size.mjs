@@ -22,9 +22,10 @@ const budgets = {
   // checked, data-mc-ignore for every tracker, a malformed stub queue, DOM-clobbered forms, debugSrc checks).
   // Issue 11 split forms, video and the vendor adapters into lazy files of their own (below); what stays
   // is the core, the click, section and scroll trackers, the endpoint, the consent sources and the
-  // registry's descriptors, and issue 10's fault-matrix fixes (+100). Measured 12,520 before those with TikTok, LinkedIn and X registered; the issue's 7 KB
+  // registry's descriptors, issue 10's fault-matrix fixes (+100) and issue 12's identify() and ids (+785,
+  // as main measured them). Measured 12,596 before issue 12, with TikTok, LinkedIn and X registered; the issue's 7 KB
   // (and 5 KB after it) is not met yet: see the README, "Size".
-  'microconv.js': [12.5 * KB, 7 * KB],
+  'microconv.js': [12.5 * KB + 785, 7 * KB],
   // The lazy parts, fetched from next to microconv.js only by a page that needs them.
   'microconv-forms.js': [1 * KB],
   'microconv-video.js': [2 * KB],

@@ -78,6 +78,43 @@ export interface MicroconvEvent<Name extends string = string, P = Params> {
   page: PageContext;
   params: P;
   attribution: Attribution;
+  /** The consent the event was tracked under (server-side forwarding honours it). */
+  consent?: ConsentState | null;
+  /** Identifiers for server-side matching, each only with the consent it needs (README, "Server-side matching"). */
+  ids?: EventIds | null;
+}
+
+/** Who converted, for server-side matching: `identify()`. E-mail and phone leave the page only hashed. */
+export interface Identity {
+  /** The site's own id of the person. */
+  user_id?: string;
+  /** An e-mail address; normalised (trimmed, lower case), then SHA-256 hashed. */
+  email?: string;
+  /** A phone number with its country code (`+33 6 12 34 56 78`); normalised to digits, then hashed. */
+  phone?: string;
+}
+
+/** The identifiers of an event (contract 5, `ids`); a field is left out where consent or data lack. */
+export interface EventIds {
+  /** Meta's browser id, the `_fbp` cookie. */
+  fbp?: string | null;
+  /** Meta's click id: the `_fbc` cookie, else `fb.1.{ms}.{fbclid}` from the landing page's `fbclid`. */
+  fbc?: string | null;
+  /** GA4's client id, from the `_ga` cookie. */
+  ga_client_id?: string | null;
+  /** `identify({ user_id })`. */
+  user_id?: string | null;
+  /** SHA-256 of the e-mail, trimmed and lower case (Meta's and Google's form). */
+  email_sha256?: string | null;
+  /** SHA-256 of the phone as country code and digits (Meta's form). */
+  phone_sha256?: string | null;
+  /** SHA-256 of Google's form, where it differs: a Gmail address without the dots before the `@`. */
+  google_email_sha256?: string | null;
+  /** SHA-256 of the phone in E.164, with its `+` (Google's form). */
+  google_phone_sha256?: string | null;
+  /** Only where the browser cannot hash, and only on the way to the first-party endpoint: the collector hashes them on receipt. */
+  email?: string | null;
+  phone?: string | null;
 }
 
 /** What the core tells an adapter about a delivery. */
@@ -406,6 +443,13 @@ export interface Instance<Events extends EventMap = CanonicalEvents> {
   track<Name extends string>(name: Name, params?: Name extends keyof Events ? Events[Name] : Params): string;
   /** Updates consent; events held for it go out (granted) or are dropped, counted (denied). */
   consent(update: ConsentUpdate): void;
+  /**
+   * Says who converted, for server-side matching; later events carry the ids their consent allows.
+   * E-mail and phone are normalised and SHA-256 hashed; never stored or sent to a vendor tag raw.
+   * Each call replaces the last (`identify({})` forgets).
+   * @example instance.identify({ user_id: 'u-42', email: 'Jane@Example.com', phone: '+33 6 12 34 56 78' })
+   */
+  identify(identity: Identity): void;
   /** Sends everything queued now; resolves when every adapter has answered (or timed out). */
   flush(): Promise<void>;
   /** Turns debug mode on or off (verbose logging, the overlay). */

@@ -44,6 +44,8 @@ describe('the envelope', () => {
         landing_page: expect.stringContaining('/pricing?'),
         referrer: '',
       },
+      consent: { analytics_storage: 'granted', ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' },
+      ids: {},
     });
     expect(id).toMatch(UUID);
     // The page URL is redacted of the click id and the address.

@@ -1,12 +1,13 @@
 import type { Adapter, AdapterPart, MicroconvEvent, SendResult } from '../types';
 import { deliveryError, isRetryableStatus, parseRetryAfter } from '../core/backoff';
 import { toJson } from '../lib/json';
+import { hashed, withIdentity } from '../lib/ids';
 
 /** The wire format's version (contract 5). */
 export const WIRE_VERSION = 1;
 
 /** The wire payload: what `POST` carries, as `text/plain` JSON. */
-export const payload = (events: MicroconvEvent[]) => toJson({ v: WIRE_VERSION, sent_at: new Date().toISOString(), events });
+export const payload = (events: MicroconvEvent[]) => toJson({ v: WIRE_VERSION, sent_at: new Date().toISOString(), events: events.map(withIdentity) });
 
 /**
  * The first-party collector. `text/plain` keeps the request simple (no CORS preflight). While the page
@@ -27,12 +28,13 @@ export function endpointAdapter(url: string): Adapter {
     consent: ['analytics_storage'],
     persistKey: 'endpoint:' + url,
     send(events, { leaving }) {
-      const body = payload(events);
       if (leaving) {
+        const body = payload(events);
         if (!navigator.sendBeacon?.(url, body)) fetch(url, { ...post(), body }).catch(() => {});
         return;
       }
-      return fetch(url, { ...post(), body }).then(
+      // While the page lives, the hashes of identify() are waited for (a few ms): the raw values go only where hashing is impossible.
+      return hashed(events).then(() => fetch(url, { ...post(), body: payload(events) })).then(
         (response): Promise<SendResult | undefined> => {
           const status = response.status;
           if (!response.ok) throw deliveryError('http_' + status, isRetryableStatus(status), parseRetryAfter(response.headers.get('Retry-After')));

@@ -10,7 +10,7 @@ import { describe } from '../lib/safe';
 import { show } from '../lib/validate';
 import type { Instance, Options, Part } from '../types';
 
-const METHODS = ['init', 'track', 'consent', 'flush', 'debug', 'on', 'stats', 'destroy'];
+const METHODS = ['init', 'track', 'consent', 'identify', 'flush', 'debug', 'on', 'stats', 'destroy'];
 
 /**
  * microconv's own script element, or null. Only a real `HTMLScriptElement` counts: user content can

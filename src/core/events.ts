@@ -10,9 +10,10 @@ export const MAX_EVENT_BYTES = MAX_REQUEST_BYTES / 2;
 
 /**
  * Builds events (contract 5's envelope): the name checked, the parameters copied, the session, the
- * anonymous id and the page, redacted by the site's URL policy (`urlParams`).
+ * anonymous id and the page, redacted by the site's URL policy (`urlParams`); `stamp` adds what the
+ * instance knows besides (the ids and consent of contract 5).
  */
-export function createEvents(session: Session, urlParams: string[]) {
+export function createEvents(session: Session, urlParams: string[], stamp: (event: MicroconvEvent, now: number) => void) {
   let referrer = document.referrer;
   // The page's context changes with its URL, title and referrer; redacting it once per change is enough.
   let page: [string, PageContext] | undefined;
@@ -43,6 +44,7 @@ export function createEvents(session: Session, urlParams: string[]) {
         params: own ? ownParams(params!) : copyParams(params),
         attribution: state.attribution,
       };
+      stamp(event, now);
       const size = sizeOf(event);
       if (size > MAX_EVENT_BYTES) throw `${size} bytes, over the ${MAX_EVENT_BYTES} an event may have`;
       return event;

@@ -1,6 +1,7 @@
 import type { CanonicalEvents, ConsentSource, ConsentUpdate, DeliveryStatus, EventMap, Instance, InstanceEvents, Options, Params, Part } from '../types';
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
+import { createIds } from '../lib/ids';
 import { consentProblem, own, show } from '../lib/validate';
 import { applyConsent, globalPrivacyControl } from './consent';
 import { createDelivery } from './delivery';
@@ -64,7 +65,9 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const session = createSession(mayStore, urlParams);
-  const events = createEvents(session, urlParams);
+  const ids = createIds();
+  // Each event carries the ids and the consent it may (contract 5), as consent is when it is built.
+  const events = createEvents(session, urlParams, (event, now) => ids.stamp(event, consent, now));
 
   const delivery = createDelivery({ adapters, batch: resolved.batch, consent: () => consent, report, count, log });
 
@@ -121,6 +124,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       // Withdrawn: no identifier may remain.
       if (couldStore && !mayStore()) session.forget();
     },
+    identify: (identity) => void ((problem) => problem && fail(problem))(ids.identify(identity)),
     flush: () => delivery.each((outbox) => outbox.flush()),
     debug(on = true) {
       if ((debugOn = !!on)) overlay!.open();

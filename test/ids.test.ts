@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { init } from '../src/core/instance';
+import { composeFbc, gaClientId, hashed, googleEmail, normaliseEmail, normalisePhone, readCookie, sha256 } from '../src/lib/ids';
+import { payload } from '../src/adapters/endpoint';
+import type { Adapter, MicroconvEvent } from '../src/types';
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+afterEach(() => {
+  for (const name of ['_fbp', '_fbc', '_ga']) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
+  history.replaceState(null, '', '/');
+  localStorage.clear();
+});
+
+describe('normalisation, by the platforms own examples', () => {
+  it("e-mail: trimmed and lower case (Meta's and Google's rule); Google drops the dots of a Gmail address", () => {
+    expect(normaliseEmail('  Person@Example.com ')).toBe('person@example.com');
+    expect(normaliseEmail('not an address')).toBeUndefined();
+    expect(normaliseEmail('a@b')).toBeUndefined();
+    expect(googleEmail('jane.doe@gmail.com')).toBe('janedoe@gmail.com');
+    expect(googleEmail('j.a.ne@googlemail.com')).toBe('jane@googlemail.com');
+    expect(googleEmail('jane.doe@example.com')).toBe('jane.doe@example.com');
+  });
+
+  it('phone: country code and digits, no +, no leading zeros (E.164 without its +)', () => {
+    expect(normalisePhone('+1 (616) 954-7888')).toBe('16169547888');
+    expect(normalisePhone('+44 844 412 4653')).toBe('448444124653');
+    expect(normalisePhone('0044 844 412 4653')).toBe('448444124653');
+    expect(normalisePhone('+44 (0)20 7946 0000')).toBe('442079460000');
+    expect(normalisePhone('+33 6 12 34 56 78')).toBe('33612345678');
+    // Without its country code no platform can match a number: refused, not guessed.
+    expect(normalisePhone('06 12 34 56 78')).toBeUndefined();
+    expect(normalisePhone('+1 call me')).toBeUndefined();
+    expect(normalisePhone('+12')).toBeUndefined();
+  });
+
+  it('hashes with SHA-256 as lower-case hex (the example of person@example.com)', async () => {
+    expect(await sha256('person@example.com')).toBe('542d240129883c019e106e3b1b2d3f3cb3537c43c425364de8e951d5a3083345');
+  });
+});
+
+describe('cookies, read only', () => {
+  it('reads _fbp, _fbc and the GA4 client id of _ga', () => {
+    document.cookie = '_fbp=fb.1.1596403881668.1116446470; path=/';
+    document.cookie = '_ga=GA1.1.1234567890.1700000000; path=/';
+    expect(readCookie('_fbp')).toBe('fb.1.1596403881668.1116446470');
+    expect(readCookie('_fbc')).toBeUndefined();
+    expect(gaClientId(readCookie('_ga'))).toBe('1234567890.1700000000');
+    expect(gaClientId('GA1.2.99.88')).toBe('99.88');
+    expect(gaClientId('garbage')).toBeUndefined();
+    expect(gaClientId(undefined)).toBeUndefined();
+  });
+
+  it("composes fbc in Meta's format", () => {
+    expect(composeFbc('IwAR2abc', 1554763741205)).toBe('fb.1.1554763741205.IwAR2abc');
+  });
+});
+
+function recorder() {
+  const events: MicroconvEvent[] = [];
+  const adapter: Adapter = { name: 'rec', send: (batch) => void events.push(...batch) };
+  return { adapter, events };
+}
+
+describe('ids and consent on the event', () => {
+  it('carries the consent it was tracked under, the cookies, the fbc composed from fbclid and the hashes of identify()', async () => {
+    history.replaceState(null, '', '/?fbclid=IwAR2abc');
+    document.cookie = '_fbp=fb.1.1596403881668.1116446470; path=/';
+    document.cookie = '_ga=GA1.1.1234567890.1700000000; path=/';
+    const { adapter, events } = recorder();
+    const mc = init({ adapters: [adapter] });
+    mc.identify({ user_id: 'u-42', email: ' Jane.Doe@Gmail.com ', phone: '+1 (616) 954-7888' });
+    mc.track('generate_lead');
+    await mc.flush();
+    await hashed(events); // what the endpoint adapter waits for before it sends
+    const [event] = events;
+    expect(event!.consent).toEqual({ analytics_storage: 'granted', ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' });
+    expect(event!.ids).toEqual({
+      fbp: 'fb.1.1596403881668.1116446470',
+      fbc: expect.stringMatching(/^fb\.1\.\d{13}\.IwAR2abc$/),
+      ga_client_id: '1234567890.1700000000',
+      user_id: 'u-42',
+      email_sha256: sha('jane.doe@gmail.com'),
+      google_email_sha256: sha('janedoe@gmail.com'),
+      phone_sha256: sha('16169547888'),
+      google_phone_sha256: sha('+16169547888'),
+    });
+    // Nothing raw in what the page's listeners, vendor tags or storage could see.
+    expect(JSON.stringify(event)).not.toMatch(/jane|gmail|6169547888/i);
+    await mc.destroy();
+  });
+
+  it('keeps each id to the consent it needs: ad ids and hashes with ad_storage and ad_user_data, the GA id and user_id with analytics_storage', async () => {
+    history.replaceState(null, '', '/?fbclid=F1');
+    document.cookie = '_fbp=fb.1.1.2; path=/';
+    document.cookie = '_ga=GA1.1.3.4; path=/';
+    const { adapter, events } = recorder();
+    const mc = init({ adapters: [adapter], consent: { ad_user_data: 'denied' } });
+    mc.identify({ user_id: 'u-1', email: 'a@example.com' });
+    mc.track('one');
+    mc.consent({ ad_user_data: 'granted', analytics_storage: 'denied' });
+    mc.track('two');
+    await mc.flush();
+    const [one, two] = events;
+    expect(one!.ids).toEqual({ ga_client_id: '3.4', user_id: 'u-1' });
+    expect(one!.consent!.ad_user_data).toBe('denied');
+    expect(two!.ids).toMatchObject({ fbp: 'fb.1.1.2', fbc: expect.stringMatching(/^fb\.1\.\d+\.F1$/) });
+    expect(two!.ids!.ga_client_id).toBeUndefined();
+    expect(two!.ids!.user_id).toBeUndefined();
+    await mc.destroy();
+  });
+
+  it('prefers the _fbc cookie to a composed fbc', async () => {
+    history.replaceState(null, '', '/?fbclid=F1');
+    document.cookie = '_fbc=fb.1.1554763741205.FromCookie; path=/';
+    const { adapter, events } = recorder();
+    const mc = init({ adapters: [adapter] });
+    mc.track('one');
+    await mc.flush();
+    expect(events[0]!.ids!.fbc).toBe('fb.1.1554763741205.FromCookie');
+    await mc.destroy();
+  });
+
+  it('refuses bad input with a clear error, and keeps the last identity', () => {
+    const mc = init({ adapters: [recorder().adapter] });
+    expect(() => mc.identify({ email: 'nobody' })).toThrow('identify(): email is not an e-mail address');
+    expect(() => mc.identify({ phone: '06 12 34 56 78' })).toThrow(/country code/);
+    expect(() => mc.identify('me@example.com' as never)).toThrow(/identify\(\) takes/);
+    expect(() => mc.identify({ user_id: 42 as never })).toThrow(/strings/);
+    const logged = init({ adapters: [recorder().adapter], errors: 'log' });
+    expect(() => logged.identify({ email: 'nobody' })).not.toThrow();
+    expect(logged.stats().dropped.invalid).toBe(1);
+    void mc.destroy();
+    void logged.destroy();
+  });
+
+  it('without crypto.subtle, the raw values go only into the endpoint payload, never into the event itself', async () => {
+    const subtle = Object.getOwnPropertyDescriptor(globalThis.crypto, 'subtle') ?? Object.getOwnPropertyDescriptor(Object.getPrototypeOf(globalThis.crypto), 'subtle');
+    Object.defineProperty(globalThis.crypto, 'subtle', { value: undefined, configurable: true });
+    try {
+      const { adapter, events } = recorder();
+      const mc = init({ adapters: [adapter] });
+      mc.identify({ email: 'Jane@Example.com', phone: '+33 6 12 34 56 78' });
+      mc.track('generate_lead');
+      await mc.flush();
+      const [event] = events;
+      expect(JSON.stringify(event)).not.toMatch(/jane|612345678/i);
+      expect(event!.ids!.email_sha256).toBeUndefined();
+      const wire = JSON.parse(payload([event!]));
+      expect(wire.events[0].ids).toMatchObject({ email: 'jane@example.com', phone: '+33612345678' });
+      await mc.destroy();
+    } finally {
+      delete (globalThis.crypto as { subtle?: unknown }).subtle;
+      if (!globalThis.crypto.subtle && subtle) Object.defineProperty(globalThis.crypto, 'subtle', subtle);
+    }
+  });
+});
