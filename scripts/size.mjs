@@ -46,7 +46,8 @@ const budgets = {
  * landing page of issue 11: endpoint, gtag, CTAs, sections, scroll and a form.
  */
 const pages = {
-  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14.5 * KB, 9 * KB],
+  // +785: issue 12's identify() and ids, in microconv.js.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14.5 * KB + 785, 9 * KB],
 };
 
 /**
