@@ -1,8 +1,9 @@
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
-import { existsSync, readdirSync } from 'node:fs';
-import type { RollupOptions } from 'rollup';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Plugin, RollupOptions } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
 // Type-checking is `npm run typecheck`'s job; here TypeScript only strips types.
@@ -28,9 +29,10 @@ const npm = (input: string, name: string): RollupOptions => ({
   input,
   external: ['idb-keyval', 'web-vitals'],
   plugins: [ts()],
+  // The parts that the script tag fetches lazily are bundled here: an app's bundler decides what it keeps.
   output: [
-    { file: `dist/${name}.mjs`, format: 'es' },
-    { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named' },
+    { file: `dist/${name}.mjs`, format: 'es', inlineDynamicImports: true },
+    { file: `dist/${name}.cjs`, format: 'cjs', exports: 'named', inlineDynamicImports: true },
   ],
 });
 
@@ -44,12 +46,46 @@ const types = (input: string, name: string): RollupOptions => ({
   ],
 });
 
-/** The script tag: one self-contained, minified IIFE. */
-const browser = (input: string, file: string): RollupOptions => ({
+/** A script-tag file: one self-contained, minified IIFE. */
+const browser = (input: string, file: string, plugins: Plugin[] = []): RollupOptions => ({
   input,
-  plugins: [nodeResolve({ browser: true }), ts()],
+  plugins: [nodeResolve({ browser: true }), ts(), ...plugins],
   output: { file: `dist/${file}`, format: 'iife', plugins: [minify()] },
 });
+
+/**
+ * The script tag's lazy parts, read from the registry (src/parts.ts): each part whose line says
+ * `import('./dir/name').then((module) => module.exported)` becomes its own file, `microconv-name.js`.
+ * So adding a part is one line there, and no line here.
+ */
+const REGISTRY = resolve('src/parts.ts');
+const LAZY = /import\('\.\/([\w/-]+)'\)\.then\(\((\w+)\) => \2\.(\w+)\)/g;
+const lazyParts = [...readFileSync(REGISTRY, 'utf8').matchAll(LAZY)].map(([, path, , exported]) => ({ path: path!, exported: exported!, name: path!.split('/').pop()! }));
+if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('src/parts.ts: two lazy parts share a file name');
+
+/** In `microconv.js`, each `import()` of the registry becomes a fetch of that part's file, through the loader. */
+const fetchLazyParts = (): Plugin => ({
+  name: 'microconv-lazy-parts',
+  transform(code, id) {
+    if (id !== REGISTRY) return null;
+    const rewritten = code.replace(/import\('\.\/[\w/-]*\/([\w-]+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
+    if (/import\(/.test(rewritten)) this.error('a lazy part whose line the build cannot read: write it as the others are');
+    return { code: `import { loadPart } from './core/loader';\n${rewritten}`, map: null };
+  },
+});
+
+/** `microconv-<name>.js`: the part's code, handed to the loader of `microconv.js` (see `loadPart`). */
+const partFile = ({ path, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
+  browser(`\0microconv-part:${name}`, `microconv-${name}.js`, [
+    {
+      name: 'microconv-part-entry',
+      resolveId: (id) => (id === `\0microconv-part:${name}` ? id : null),
+      load: (id) =>
+        id === `\0microconv-part:${name}`
+          ? `import { ${exported} } from ${JSON.stringify(resolve('src', path + '.ts'))};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = { ${exported} };`
+          : null,
+    },
+  ]);
 
 /**
  * The Node side (reference collector, report, simulator, demo server): each `collector/bin/*.ts` and
@@ -70,15 +106,21 @@ const node = (): RollupOptions[] =>
       ]
     : [];
 
-export default [
+const all: RollupOptions[] = [
   npm('src/index.ts', 'microconv'),
+  npm('src/bare.ts', 'core'),
   npm('src/debug.ts', 'debug'),
   npm('src/vitals.ts', 'vitals'),
   types('src/index.ts', 'microconv'),
+  types('src/bare.ts', 'core'),
   types('src/debug.ts', 'debug'),
   types('src/vitals.ts', 'vitals'),
-  browser('src/script.ts', 'microconv.js'),
+  browser('src/script.ts', 'microconv.js', [fetchLazyParts()]),
+  ...lazyParts.map(partFile),
   browser('src/vitals-script.ts', 'microconv-vitals.js'),
   browser('src/debug-script.ts', 'microconv-debug.js'),
   ...node(),
 ] satisfies RollupOptions[];
+
+// `BUILD=browser` builds the script-tag files alone (what the e2e pages load), for a quicker round.
+export default process.env.BUILD === 'browser' ? all.filter((options) => !Array.isArray(options.output) && (options.output as { format?: string })?.format === 'iife') : all;

@@ -12,7 +12,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 
 /** What may ship: the npm entries and their types, the script-tag files, the node10 proxies, the notices. */
-const ALLOWED = /^(package\.json|README\.md|LICENSE|(debug|vitals)\/package\.json|dist\/[a-z-]+\.(mjs|cjs|js|d\.ts|d\.cts))$/;
+const ALLOWED = /^(package\.json|README\.md|LICENSE|(core|debug|vitals)\/package\.json|dist\/[a-z-]+\.(mjs|cjs|js|d\.ts|d\.cts))$/;
 /** What must ship even though package.json does not point at it (publint checks the files it points at). */
 const REQUIRED = ['LICENSE', 'README.md', 'dist/microconv.js', 'dist/microconv-debug.js', 'dist/microconv-vitals.js'];
 /** The README lists the tarball's files in a table between these two markers. */

@@ -2,7 +2,11 @@
 // what browsers fetch with). Fails when a file is over its budget. Where the budget asked for in the
 // issues could not be met with everything the contract requires, the budget here is the measured size
 // with a little headroom, so that it still catches growth, and the target is printed beside it.
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
 import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { rollup } from 'rollup';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const KB = 1024;
@@ -16,11 +20,45 @@ const budgets = {
   // checks); +43: the gtag adapter's advanced consent mode.
   // +349: issue 10's fuzzing fixes (own keys only in every lookup, options read once and nested ones
   // checked, data-mc-ignore for every tracker, a malformed stub queue, DOM-clobbered forms, debugSrc checks).
-  // +100: issue 10's fault-matrix delivery fixes (a full quota's deletes, a refusal as the page leaves).
-  // +785: issue 12's browser half (identify() and its hashing, the ids and the consent on each event).
-  'microconv.js': [11.5 * KB + 857 + 505 + 680 + 43 + 349 + 100 + 785, 5.5 * KB],
+  // Issue 11 split forms, video and the vendor adapters into lazy files of their own (below); what stays
+  // is the core, the click, section and scroll trackers, the endpoint, the consent sources and the
+  // registry's descriptors, issue 10's fault-matrix fixes (+100) and issue 12's identify() and ids (+785,
+  // as main measured them). Measured 12,596 before issue 12, with TikTok, LinkedIn and X registered; the issue's 7 KB
+  // (and 5 KB after it) is not met yet: see the README, "Size".
+  'microconv.js': [12.5 * KB + 785, 7 * KB],
+  // The lazy parts, fetched from next to microconv.js only by a page that needs them.
+  'microconv-forms.js': [1 * KB],
+  'microconv-video.js': [2 * KB],
+  'microconv-gtag.js': [1 * KB],
+  'microconv-meta.js': [0.75 * KB],
+  'microconv-datalayer.js': [0.5 * KB],
+  'microconv-tiktok.js': [0.5 * KB],
+  'microconv-linkedin.js': [0.5 * KB],
+  'microconv-x.js': [0.5 * KB],
+  'microconv-consent-mode.js': [1 * KB],
+  'microconv-tcf.js': [1 * KB],
   'microconv-debug.js': [6 * KB], // the overlay
   'microconv-vitals.js': [3.25 * KB], // web vitals for the script tag (web-vitals itself is most of it)
+};
+
+/**
+ * What a page downloads in all, by the files it fetches: [files, budget, target from the issues]. The
+ * landing page of issue 11: endpoint, gtag, CTAs, sections, scroll and a form.
+ */
+const pages = {
+  // +785: issue 12's identify() and ids, in microconv.js.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14.5 * KB + 785, 9 * KB],
+};
+
+/**
+ * Tiny SPAs bundled by rollup from the npm build, as an app's bundler would (tree-shaken, minified):
+ * what an app that imports only what it uses carries. [source, budget].
+ */
+const apps = {
+  'SPA: endpoint + clicks (microconv/core)': [
+    `import { init, endpointPart, clicksPart } from './dist/core.mjs'; init({ endpoint: '/collect', parts: [endpointPart, clicksPart] });`,
+  ],
+  'SPA: everything (microconv)': [`import { init } from './dist/microconv.mjs'; init({ endpoint: '/collect', adapters: ['endpoint', 'gtag'] });`],
 };
 
 const files = readdirSync('dist').filter((name) => !name.endsWith('.map')).sort();
@@ -48,6 +86,33 @@ const widths = header.map((h, i) => Math.max(String(h).length, ...rows.map((row)
 for (const row of [header, ...rows]) {
   console.log(row.map((cell, i) => (i === 0 || i === 4 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '));
 }
+const brotliOf = (code) =>
+  brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: code.length } }).length;
+const sizes = Object.fromEntries(rows.map(([name, , , brotli]) => [name, brotli]));
+const verdictOf = (brotli, budget, target) => {
+  if (budget === undefined) return '';
+  if (brotli > budget) over++;
+  let verdict = brotli <= budget ? `ok, budget ${budget}` : `OVER budget ${budget}`;
+  if (target !== undefined && brotli > target) verdict += `; target ${target} not met (+${brotli - target})`;
+  return verdict;
+};
+console.log('');
+for (const [name, [parts, budget, target]] of Object.entries(pages)) {
+  const total = parts.reduce((sum, file) => sum + (sizes[file] ?? NaN), 0);
+  console.log(`${name}: ${parts.join(' + ')} = ${total} bytes brotli  ${verdictOf(total, budget, target)}`);
+}
+for (const [name, [source, budget]] of Object.entries(apps)) {
+  const entry = resolve('.size-app.mjs');
+  const bundle = await rollup({
+    input: entry,
+    plugins: [{ name: 'app', resolveId: (id) => (id === entry ? id : null), load: (id) => (id === entry ? source : null) }, nodeResolve({ browser: true })],
+    onwarn: () => {},
+  });
+  const { output } = await bundle.generate({ format: 'es', plugins: [terser({ compress: { passes: 2 } })] });
+  const code = Buffer.from(output[0].code);
+  console.log(`${name}: ${code.length} raw, ${brotliOf(code)} brotli  ${verdictOf(brotliOf(code), budget)}`);
+}
+
 if (over) {
   console.error(`\n${over} file(s) over budget`);
   process.exit(1);

@@ -220,10 +220,10 @@ export interface Plan {
 export interface Options {
   /** The first-party collector URL for the `endpoint` adapter (relative URLs resolve against the page). */
   endpoint?: string;
-  /** Destinations: built-in names or adapter objects. Default: `['endpoint']` when `endpoint` is set. */
+  /** Destinations: names of registered adapter parts, or adapter objects. Default: `['endpoint']` when `endpoint` is set. */
   adapters?: Array<string | Adapter>;
   /** Tracker options, each `false` to turn it off or an object of its own options. */
-  trackers?: Record<string, unknown>;
+  trackers?: TrackerOptions;
   /** Batching of deliveries. */
   batch?: {
     /** A batch leaves when it holds this many events. Default 10. */
@@ -240,12 +240,23 @@ export interface Options {
   plan?: Plan;
   /** Debug mode: verbose logging and the overlay. */
   debug?: boolean;
-  /** Options of the built-in `gtag` adapter (`send_to`, `names`, `waitMs`, `consentMode`). */
-  gtag?: { send_to?: string; names?: Record<string, string>; waitMs?: number; consentMode?: 'basic' | 'advanced' };
-  /** Options of the built-in `meta` adapter (`events`: a mapping to Meta standard events, or `'standard'`). */
-  meta?: { events?: Record<string, string | ((event: MicroconvEvent) => string | undefined)> | 'standard'; waitMs?: number };
-  /** Options of the built-in `datalayer` adapter (`name` of the array). */
-  datalayer?: { name?: string };
+  /** Options of the `gtag` adapter. */
+  gtag?: GtagOptions;
+  /** Options of the `meta` adapter. */
+  meta?: MetaOptions;
+  /** Options of the `datalayer` adapter. */
+  datalayer?: DataLayerOptions;
+  /** Options of the `tiktok` adapter. */
+  tiktok?: TiktokOptions;
+  /** Options of the `linkedin` adapter: which events are which conversions. */
+  linkedin?: LinkedinOptions;
+  /** Options of the `x` adapter: which events are which conversions. */
+  x?: XOptions;
+  /**
+   * More parts (trackers and adapters) for this instance, besides those its entry registered: `microconv`
+   * and the script tag register every built-in one, `microconv/core` none.
+   */
+  parts?: Part[];
   /** Where to load the debug overlay from (an http(s) URL). Default: next to `microconv.js`. */
   debugSrc?: string;
   /**
@@ -260,6 +271,111 @@ export interface Options {
    * counts a drop with reason `invalid` and never throws.
    */
   errors?: 'throw' | 'log';
+}
+
+/**
+ * The options of the built-in trackers, by their key in `options.trackers` (a registered part may add
+ * keys of its own). Each is `false` to turn it off, or an object of its options.
+ */
+export interface TrackerOptions {
+  /** `cta_click` for `data-mc-cta` elements (and contact and outbound links). */
+  cta?: false | { outbound?: boolean; contact?: boolean };
+  /** `download_click` for links to files of these types. */
+  downloads?: false | { extensions?: string[] };
+  sections?: false | SectionOptions;
+  scroll?: false | ScrollOptions;
+  forms?: false | {};
+  video?: false | VideoOptions;
+  /** Accepted for `trackers: { vitals: false }`; web vitals are their own entry (`microconv/vitals`). */
+  vitals?: false | {};
+  /** SPA route changes as new page views; `query: true` counts a change of query string too. */
+  spa?: false | { query?: boolean };
+  [key: string]: false | object | undefined;
+}
+
+/** Options of the section tracker. */
+export interface SectionOptions {
+  /** Share of the element (or of the viewport, for an element taller than it) that must be visible. Default 0.5. */
+  threshold?: number;
+  /** How long it must stay visible, in ms. Default 1000. */
+  dwellMs?: number;
+}
+
+/** Options of the scroll tracker. */
+export interface ScrollOptions {
+  /** The marks, in percent of the page height. Default 25, 50, 75, 90. */
+  marks?: number[];
+}
+
+/** Options of the video tracker. */
+export interface VideoOptions {
+  /** Milestones in percent of the duration. Default 25, 50, 75. */
+  marks?: number[];
+}
+
+/** Options of the `gtag` adapter. */
+export interface GtagOptions {
+  /** A `send_to` target (a GA4 measurement id or group), added to every event. */
+  send_to?: string;
+  /** Renames events for GA4: `{ cta_click: 'select_promotion' }`. */
+  names?: Record<string, string>;
+  /** How long to wait for `gtag` (or `dataLayer`) to exist, in ms. Default 5000. */
+  waitMs?: number;
+  /**
+   * Google's consent modes. `'basic'` (the default): events wait for analytics_storage, as at every
+   * analytics destination. `'advanced'`: they go to gtag whatever consent says, and gtag, which knows the
+   * page's Consent Mode state, sends cookieless pings while analytics_storage is denied (for Google's
+   * modelling). Only for pages whose Google tag has Consent Mode set up. microconv itself still keeps
+   * no identifier and writes nothing without analytics_storage.
+   */
+  consentMode?: 'basic' | 'advanced';
+}
+
+/** An event's Meta standard event, by name or by a function of the event (undefined: send it as custom). */
+export type MetaMapping = Record<string, string | ((event: MicroconvEvent) => string | undefined)>;
+
+/** Options of the `meta` adapter. */
+export interface MetaOptions {
+  /** Sends these as Meta standard events; `'standard'` uses `META_STANDARD_EVENTS`. */
+  events?: MetaMapping | 'standard';
+  /** How long to wait for `fbq` to exist, in ms. Default 5000. */
+  waitMs?: number;
+}
+
+/** Options of the `datalayer` adapter. */
+export interface DataLayerOptions {
+  /** The name of the data layer array. Default `dataLayer`. */
+  name?: string;
+}
+
+/** Options of the `tiktok` adapter. */
+export interface TiktokOptions {
+  /** Sends these as TikTok standard events (`{ form_complete: 'SubmitForm' }`); the others go by their own name. */
+  events?: Record<string, string>;
+  /** How long to wait for `ttq` to exist, in ms. Default 5000. */
+  waitMs?: number;
+}
+
+/** Options of the `linkedin` adapter. */
+export interface LinkedinOptions {
+  /**
+   * The conversion id (a number, from Campaign Manager) of each event to send: `{ form_complete: 1234567 }`.
+   * LinkedIn counts conversions, not events: an event without one is not sent, counted as `linkedin_unmapped`.
+   */
+  conversions?: Record<string, number | string>;
+  /** How long to wait for `lintrk` to exist, in ms. Default 5000. */
+  waitMs?: number;
+}
+
+/** Options of the `x` adapter. */
+export interface XOptions {
+  /**
+   * The event id (`tw-xxxxx-yyyyy`, from X Ads Manager) of each event to send: `{ form_complete: 'tw-o1b2c-o3d4e' }`.
+   * An event without one is not sent, counted as `x_unmapped`.
+   */
+  events?: Record<string, string>;
+  /** How long to wait for `twq` to exist, in ms. Default 5000. */
+  waitMs?: number;
 }
 
 /** What `on` can listen to. */
@@ -359,3 +475,118 @@ export interface DebugHandle {
   /** What happened before the overlay was mounted (bounded). */
   history: DebugRecord[];
 }
+
+/** Undoes what a tracker set up: its listeners, observers and timers. */
+export type Teardown = () => void;
+
+/** What a tracker gets from the core. */
+export interface TrackerContext {
+  /** Emits a micro-conversion. */
+  emit(name: string, params: Record<string, unknown>): void;
+  /**
+   * Listens through one capture-phase listener per event type on `document` (or `window`), shared by
+   * all trackers: no listener per element, and elements added later are covered for free. A tracker
+   * fetched while the page ran may first get the events of its `events` that happened meanwhile, replayed
+   * in order: copies (`ReplayedEvent`) that hold what a handler reads, as it was at the time.
+   */
+  listen(type: string, handler: (event: Event) => void, onWindow?: boolean): void;
+  /** Calls `found` for every element matching `selector`, now (`late` false) and whenever one is added. */
+  watch(selector: string, found: (element: Element, late: boolean) => void): void;
+  /** Runs when the page is hidden or left, or before an SPA route change: the last moment of a page view. */
+  onLeave(hook: () => void): void;
+  /** Runs when an SPA route change starts a new page view. */
+  onPage(hook: () => void): void;
+  /** A URL read from the page, as the site's URL policy lets it leave (`redactUrl` with `urlParams`). */
+  redactUrl(url: string): string;
+}
+
+/**
+ * An event that happened while a tracker was being fetched, replayed to it: its `type`, `target` and
+ * `composedPath()` (which a real event empties once dispatched), and, where the target is a media
+ * element, its `currentTime` and `duration` as they were then.
+ */
+export interface ReplayedEvent {
+  type: string;
+  target: EventTarget | null;
+  composedPath(): EventTarget[];
+  currentTime?: number;
+  duration?: number;
+}
+
+/** A tracker: one function per file, the same shape for all; returns its teardown. */
+export type Tracker<TrackerOptions = Record<string, unknown>> = (context: TrackerContext, options: TrackerOptions) => Teardown | void;
+
+/** Tests one option's value: truthy when it may be used. */
+export type OptionTest = (value: any) => unknown;
+
+/** The options a part takes, by name, each with its test: an option not listed is refused. */
+export type OptionTests = Record<string, OptionTest>;
+
+/**
+ * A tracker as an entry registers it (`parts`): its keys in `options.trackers` and either the tracker
+ * itself (`start`) or how to fetch it (`load`, for the script tag its own file next to `microconv.js`),
+ * with what the core holds while it comes.
+ *
+ * @example
+ * const hovers: TrackerPart<{ delayMs?: number }> = { kind: 'tracker', keys: { hovers: { delayMs: (ms) => ms >= 0 } }, start: trackHovers };
+ * init({ endpoint: '/collect', parts: [hovers], trackers: { hovers: { delayMs: 500 } } });
+ */
+export interface TrackerPart<TrackerOptions = any> {
+  kind: 'tracker';
+  /**
+   * Its keys in `options.trackers`, each `false` or an object of options, with the tests of those
+   * options. `false` at the first key turns the tracker off.
+   */
+  keys: Record<string, OptionTests>;
+  /** Its options, read from `options.trackers` (default: the object under its first key); `false`: it is off. */
+  settings?(trackers: Record<string, any>): TrackerOptions | false;
+  /** The tracker. */
+  start?: Tracker<TrackerOptions>;
+  /** Or how to fetch the tracker; it starts once it has come. */
+  load?(): Promise<Tracker<TrackerOptions>>;
+  /** With `load`: fetch it only once an element matching this selector is on the page, now or later. */
+  when?: string;
+  /** With `load`: the events it listens to on `document`, held while it comes and replayed to it in order. */
+  events?: string[];
+}
+
+/**
+ * A destination as an entry registers it, so that `adapters: ['name']` can name it: its consent and
+ * delivery mode, known at once, and either a factory (`create`) or how to fetch one (`load`). While a
+ * fetched adapter comes, its queue holds the events, in order.
+ */
+export interface AdapterPart<AdapterOptions = any> {
+  kind: 'adapter';
+  /** Its name in `options.adapters`, and the key of its options (`options[name]`). */
+  name: string;
+  /** The tests of its options; any object of options when left out. */
+  options?: OptionTests;
+  /** The consent purposes it needs (as its adapter says), or a function of its options that tells them. */
+  consent?: Purpose[] | ((options: AdapterOptions) => Purpose[]);
+  /** It delivers each event at once (as its adapter says). */
+  immediate?: boolean;
+  /** Builds the adapter from its options; `endpoint` is the resolved `endpoint` option. Throws a message when it cannot. */
+  create?(options: AdapterOptions, endpoint: string | undefined): Adapter;
+  /** Or how to fetch that factory. */
+  load?(): Promise<(options: AdapterOptions) => Adapter>;
+}
+
+/** A part that an entry, or the `parts` option, registers with the core. */
+/**
+ * A consent tool the site already runs, followed: each decision it makes goes to `apply` (the instance's
+ * own `consent`), from the moment it starts until the function it returns is called.
+ */
+export type ConsentSource = (apply: (update: ConsentUpdate) => void, log: (level: LogEntry['level'], message: string) => void) => () => void;
+
+/**
+ * A consent tool as an entry registers it: `consent: 'name'` (or `data-consent="name"`) follows it. Until
+ * it speaks, consent is pending. Either the source itself (`follow`) or how to fetch it (`load`).
+ */
+export interface ConsentPart {
+  kind: 'consent';
+  name: string;
+  follow?: ConsentSource;
+  load?(): Promise<ConsentSource>;
+}
+
+export type Part = TrackerPart | AdapterPart | ConsentPart;

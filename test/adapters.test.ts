@@ -3,7 +3,7 @@ import { dataLayerAdapter } from '../src/adapters/datalayer';
 import { endpointAdapter } from '../src/adapters/endpoint';
 import { GA4_MAX_PARAMS, ga4Params, gtagAdapter } from '../src/adapters/gtag';
 import { META_STANDARD_EVENTS, metaAdapter } from '../src/adapters/meta';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import type { MicroconvEvent } from '../src/types';
 
 type W = Record<string, any>;

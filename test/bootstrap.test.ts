@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bootScriptTag, ownScript, readAttributes } from '../src/core/bootstrap';
+import * as builtIns from '../src/parts';
+import type { Part } from '../src/types';
+
+/** What the script tag registers: every built-in part. */
+const PARTS = Object.values(builtIns) as Part[];
 import type { MicroconvEvent } from '../src/types';
 
 type Global = { microconv?: ((...args: unknown[]) => unknown) & Record<string, any> };
@@ -60,7 +65,7 @@ describe('the stub queue', () => {
     mc('consent', 'granted');
     mc('track', 'second');
     mc('init', { batch: { size: 50 } });
-    bootScriptTag();
+    bootScriptTag(PARTS);
     w.microconv!('track', 'third');
     w.microconv!.track('fourth');
     await w.microconv!.flush();
@@ -72,7 +77,7 @@ describe('the stub queue', () => {
     scriptTag({ 'data-adapters': 'endpoint', 'data-endpoint': '/collect' });
     const fetch = vi.fn(async () => new Response(null, { status: 204 }));
     vi.stubGlobal('fetch', fetch);
-    bootScriptTag();
+    bootScriptTag(PARTS);
     const { sent, adapter } = recording();
     w.microconv!('init', { adapters: ['endpoint', adapter] });
     w.microconv!('track', 'a');
@@ -86,7 +91,7 @@ describe('the stub queue', () => {
 
   it('waits for an init before serving calls made without one', async () => {
     const { sent, adapter } = recording();
-    bootScriptTag();
+    bootScriptTag(PARTS);
     w.microconv!('track', 'early');
     w.microconv!('init', { adapters: [adapter] });
     await w.microconv!.flush();
@@ -102,7 +107,7 @@ describe('the stub queue', () => {
     mc('track', 'ok', { node: document.body });
     mc('explode');
     mc('track', 'fine');
-    expect(() => bootScriptTag()).not.toThrow();
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
     await w.microconv!.flush();
     expect(sent.map((e) => e.name)).toEqual(['fine']);
     expect(w.microconv!.stats().dropped).toEqual({ invalid: 3 });
@@ -115,9 +120,9 @@ describe('the stub queue', () => {
   });
 
   it('loaded twice, keeps the first copy', () => {
-    bootScriptTag();
+    bootScriptTag(PARTS);
     const first = w.microconv;
-    bootScriptTag();
+    bootScriptTag(PARTS);
     expect(w.microconv).toBe(first);
   });
 });
@@ -132,7 +137,7 @@ describe('a hostile stub queue', () => {
     mc('init', { adapters: [adapter] });
     mc.q!.push(null, 42, 'track');
     mc('track', 'after_junk');
-    expect(() => bootScriptTag()).not.toThrow();
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
     w.microconv!('track', 'later');
     await w.microconv!.flush();
     expect(sent.map((e) => e.name)).toEqual(['after_junk', 'later']);
@@ -146,7 +151,7 @@ describe('a hostile stub queue', () => {
   ])('takes a queue that is %s as an error, and works on', async (_, queue) => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     w.microconv = Object.assign(() => {}, { q: queue() }) as unknown as Global['microconv'];
-    expect(() => bootScriptTag()).not.toThrow();
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
     expect(error).toHaveBeenCalledWith(expect.stringMatching(/^\[microconv\] the calls queued before load/));
     const { sent, adapter } = recording();
     w.microconv!('init', { adapters: [adapter] });
@@ -163,7 +168,7 @@ describe('a hostile stub queue', () => {
     const mc = stub();
     mc('init', new Proxy({}, { ownKeys() { throw new Error('trap'); } }));
     mc('track', 'queued');
-    expect(() => bootScriptTag()).not.toThrow();
+    expect(() => bootScriptTag(PARTS)).not.toThrow();
     await w.microconv!.flush();
     expect(fetch).toHaveBeenCalledOnce();
     expect(error).toHaveBeenCalledWith('[microconv] init: options cannot be read: trap');
@@ -197,7 +202,7 @@ describe('DOM clobbering', () => {
     clobber();
     const fetch = vi.fn(async () => new Response(null, { status: 204 }));
     vi.stubGlobal('fetch', fetch);
-    bootScriptTag();
+    bootScriptTag(PARTS);
     expect(w.microconv!.stats()).toBeUndefined(); // no instance: calls wait for an init
     expect(document.querySelectorAll('script').length).toBe(0);
     expect(fetch).not.toHaveBeenCalled();

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readAttributes } from '../src/core/bootstrap';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import type { LogEntry, MicroconvEvent } from '../src/types';
 import { all, purposeProbe } from './support/purposes';
 
@@ -249,6 +249,6 @@ describe("the gtag adapter's consentMode", () => {
   });
 
   it('refuses any other consentMode', () => {
-    expect(() => init({ adapters: ['gtag'], gtag: { consentMode: 'full' as never } })).toThrow(/option gtag must be .*consentMode/);
+    expect(() => init({ adapters: ['gtag'], gtag: { consentMode: 'full' as never } })).toThrow(/option gtag\.consentMode cannot be "full"/);
   });
 });

@@ -3,7 +3,7 @@
 // tracker, and form_begin was lost without a word. happy-dom does not shadow, so the test does it as
 // browsers do; e2e/fuzz.spec.ts has the real thing in Chromium.
 import { afterEach, expect, it, vi } from 'vitest';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import type { Instance } from '../src/types';
 
 let mc: Instance<any> | undefined;

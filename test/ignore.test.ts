@@ -3,7 +3,7 @@
 // ignored element still reported.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { createDom } from '../src/core/dom';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import type { Instance, MicroconvEvent } from '../src/types';
 
 let mc: Instance<any>;

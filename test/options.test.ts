@@ -1,7 +1,7 @@
 // The options of init against hostile values. Found by fuzzing (test/fuzz/options.test.ts): each of these
 // threw something other than a microconv refusal, or was taken without a word and then misbehaved.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import type { Instance, MicroconvEvent } from '../src/types';
 
 const throwing = (key: string, thrown: unknown = new Error('not ready'), into: object = {}) => Object.defineProperty(into, key, { get: () => { throw thrown; }, enumerable: true });

@@ -3,7 +3,7 @@
  * whatever storage does; own keys only, whatever the page added to `Object.prototype`.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { init } from '../src/core/instance';
+import { init } from '../src';
 import { ownParams } from '../src/lib/validate';
 import { labelOf } from '../src/trackers/clicks';
 import type { Adapter, MicroconvEvent } from '../src/types';

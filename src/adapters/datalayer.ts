@@ -1,10 +1,15 @@
-import type { Adapter } from '../types';
+import type { Adapter, AdapterPart, DataLayerOptions } from '../types';
+import { text } from '../lib/validate';
 import { globals } from './vendor';
 
-export interface DataLayerOptions {
-  /** The name of the data layer array. Default `dataLayer`. */
-  name?: string;
-}
+/** What the registry knows of the dataLayer adapter before its code comes: its options, consent and delivery. */
+export const dataLayerDescriptor = {
+  kind: 'adapter',
+  name: 'datalayer',
+  options: { name: text },
+  consent: ['analytics_storage'],
+  immediate: true,
+} satisfies AdapterPart<DataLayerOptions>;
 
 /**
  * Google Tag Manager: `dataLayer.push({ event, event_id, ...params })`. The array is created if the
@@ -14,8 +19,8 @@ export interface DataLayerOptions {
  */
 export function dataLayerAdapter({ name = 'dataLayer' }: DataLayerOptions = {}): Adapter {
   return {
-    name: 'datalayer',
-    consent: ['analytics_storage'],
+    name: dataLayerDescriptor.name,
+    consent: dataLayerDescriptor.consent,
     immediate: true,
     send([event]) {
       // `event` and `event_id` last, so that no parameter can overwrite them.

@@ -1,4 +1,4 @@
-import type { Adapter, MicroconvEvent, SendResult } from '../types';
+import type { Adapter, AdapterPart, MicroconvEvent, SendResult } from '../types';
 import { deliveryError, isRetryableStatus, parseRetryAfter } from '../core/backoff';
 import { toJson } from '../lib/json';
 import { hashed, withIdentity } from '../lib/ids';
@@ -49,3 +49,14 @@ export function endpointAdapter(url: string): Adapter {
     },
   };
 }
+
+/** The endpoint as a part: `adapters: ['endpoint']`, to the URL of the `endpoint` option. */
+export const endpointPart: AdapterPart<{}> = {
+  kind: 'adapter',
+  name: 'endpoint',
+  options: {},
+  create(_, endpoint) {
+    if (!endpoint) throw 'the endpoint adapter needs the endpoint option (the collector URL)';
+    return endpointAdapter(endpoint);
+  },
+};

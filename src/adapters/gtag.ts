@@ -1,28 +1,21 @@
-import type { Adapter, MicroconvEvent } from '../types';
+import type { Adapter, AdapterPart, GtagOptions, MicroconvEvent } from '../types';
 import { deliveryError } from '../core/backoff';
 import { cut } from '../lib/cut';
-import { own } from '../lib/validate';
+import { mapOf, ms, own, text } from '../lib/validate';
 import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
-export interface GtagOptions {
-  /** A `send_to` target (a GA4 measurement id or group), added to every event. */
-  send_to?: string;
-  /** Renames events for GA4: `{ cta_click: 'select_promotion' }`. */
-  names?: Record<string, string>;
-  /** How long to wait for `gtag` (or `dataLayer`) to exist, in ms. Default 5000. */
-  waitMs?: number;
-  /**
-   * Google's consent modes. `'basic'` (the default): events wait for analytics_storage, as at every
-   * analytics destination. `'advanced'`: they go to gtag whatever consent says, and gtag, which knows the
-   * page's Consent Mode state, sends cookieless pings while analytics_storage is denied (for Google's
-   * modelling). Only for pages whose Google tag has Consent Mode set up. microconv itself still keeps
-   * no identifier and writes nothing without analytics_storage.
-   */
-  consentMode?: 'basic' | 'advanced';
-}
+/** What the registry knows of the gtag adapter before its code comes: its options, consent and delivery. */
+export const gtagDescriptor = {
+  kind: 'adapter',
+  name: 'gtag',
+  options: { send_to: text, names: mapOf(text), waitMs: ms, consentMode: (mode) => mode === 'basic' || mode === 'advanced' },
+  // Advanced consent mode: gtag itself holds what consent forbids (cookieless pings), so nothing waits here.
+  consent: ({ consentMode }: GtagOptions) => (consentMode === 'advanced' ? [] : ['analytics_storage']),
+  immediate: true,
+} satisfies AdapterPart<GtagOptions>;
 
 /** GA4's reserved web event names: GA4 refuses them, so they are not sent. */
-export const GA4_RESERVED_EVENTS = (
+export const GA4_RESERVED_EVENTS = /* @__PURE__ */ (
   'ad_impression app_remove app_store_refund app_store_subscription_cancel app_store_subscription_renew click error ' +
   'file_download first_open first_visit form_start form_submit in_app_purchase page_view scroll session_start ' +
   'user_engagement view_complete video_complete video_progress video_start view_search_results'
@@ -79,8 +72,8 @@ export function gtagAdapter({ send_to, names = {}, waitMs = VENDOR_WAIT_MS, cons
     'gtag_missing',
   );
   return {
-    name: 'gtag',
-    consent: consentMode === 'advanced' ? [] : ['analytics_storage'],
+    name: gtagDescriptor.name,
+    consent: gtagDescriptor.consent({ consentMode }),
     immediate: true,
     send([event], { note }) {
       const name = (own(names, event!.name) && names[event!.name]) || event!.name;

@@ -1,16 +1,17 @@
-import type { Adapter, MicroconvEvent } from '../types';
-import { own } from '../lib/validate';
-import { VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
+import type { Adapter, AdapterPart, MetaMapping, MetaOptions } from '../types';
+import { mapOf, ms, own, text } from '../lib/validate';
+import { AD_PURPOSES, VENDOR_WAIT_MS, globals, vendorGlobal } from './vendor';
 
-/** An event's Meta standard event, by name or by a function of the event (undefined: send it as custom). */
-export type MetaMapping = Record<string, string | ((event: MicroconvEvent) => string | undefined)>;
+export type { MetaMapping, MetaOptions };
 
-export interface MetaOptions {
-  /** Sends these as Meta standard events; `'standard'` uses `META_STANDARD_EVENTS`. */
-  events?: MetaMapping | 'standard';
-  /** How long to wait for `fbq` to exist, in ms. Default 5000. */
-  waitMs?: number;
-}
+/** What the registry knows of the Meta adapter before its code comes: its options, consent and delivery. */
+export const metaDescriptor = {
+  kind: 'adapter',
+  name: 'meta',
+  options: { events: (events) => events === 'standard' || mapOf((mapped) => text(mapped) || typeof mapped === 'function')(events), waitMs: ms },
+  consent: AD_PURPOSES,
+  immediate: true,
+} satisfies AdapterPart<MetaOptions>;
 
 /** A sensible mapping of the canonical micro-conversions to Meta standard events. */
 export const META_STANDARD_EVENTS: MetaMapping = {
@@ -32,8 +33,8 @@ export function metaAdapter({ events, waitMs = VENDOR_WAIT_MS }: MetaOptions = {
   const mapping = events === 'standard' ? META_STANDARD_EVENTS : events || {};
   const pixel = vendorGlobal(() => (typeof globals().fbq === 'function' ? globals().fbq : undefined), waitMs, 'fbq_missing');
   return {
-    name: 'meta',
-    consent: ['ad_storage', 'ad_user_data', 'ad_personalization'],
+    name: metaDescriptor.name,
+    consent: AD_PURPOSES,
     immediate: true,
     send([event]) {
       // Own keys only: `constructor` is a valid event name, and Object.prototype has one.

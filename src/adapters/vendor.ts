@@ -1,4 +1,8 @@
+import type { Purpose } from '../types';
 import { deliveryError } from '../core/backoff';
+
+/** The consent purposes every ad destination needs (contract 5). */
+export const AD_PURPOSES: Purpose[] = ['ad_storage', 'ad_user_data', 'ad_personalization'];
 
 /** How long a vendor adapter waits for the vendor's global (a tag slow to load, or never). Default. */
 export const VENDOR_WAIT_MS = 5000;

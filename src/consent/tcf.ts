@@ -1,5 +1,5 @@
 import type { ConsentState, ConsentValue } from '../types';
-import type { ConsentSource } from './sources';
+import type { ConsentSource } from '../types';
 import { safe } from '../lib/safe';
 
 /** How long to look for a CMP, and to wait for its first answer, before a warning (consent stays pending). */

@@ -5,9 +5,10 @@
  * drop, never an exception in the page.
  */
 import { init } from './instance';
+import { partsFrom } from './loader';
 import { describe } from '../lib/safe';
 import { show } from '../lib/validate';
-import type { Instance, Options } from '../types';
+import type { Instance, Options, Part } from '../types';
 
 const METHODS = ['init', 'track', 'consent', 'identify', 'flush', 'debug', 'on', 'stats', 'destroy'];
 
@@ -40,12 +41,15 @@ export function readAttributes(script: HTMLScriptElement | null): Options {
 
 type Api = ((...call: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; loaded?: boolean } & Record<string, unknown>;
 
-/** Installs `window.microconv` in place of the stub and replays the stub's queue. */
-export function bootScriptTag(): void {
+/** Installs `window.microconv` in place of the stub and replays the stub's queue; `parts`: those it registers. */
+export function bootScriptTag(parts: Part[]): void {
   const w = window as unknown as { microconv?: Api };
   const stub = w.microconv;
   if (stub?.loaded) return; // loaded twice: the first copy serves, so the page has one instance
-  const attributes = readAttributes(ownScript());
+  const script = ownScript();
+  const attributes = readAttributes(script);
+  // The lazy parts are next to this file: only ever the folder of a real script.
+  if (script?.src) partsFrom(script.src);
   let instance: Instance<any> | undefined;
   let byAttributes = false;
   const waiting: unknown[][] = []; // calls made before there is an instance
@@ -58,7 +62,7 @@ export function bootScriptTag(): void {
         if (instance && !byAttributes) throw 'init was called twice; the second call is ignored';
         // Attributes that started an instance before the page's init came make one with it.
         void instance?.destroy();
-        instance = init(merge(args));
+        instance = init(merge(args), parts);
         byAttributes = false;
         waiting.splice(0).forEach(run);
       } else if (!instance) waiting.push(call);

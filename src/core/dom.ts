@@ -4,31 +4,10 @@ import { caught, safe } from '../lib/safe';
 /** Contract 2: nothing from an element with this attribute, or from inside it. */
 export const IGNORED = '[data-mc-ignore]';
 
-/** What a tracker gets from the core. */
-export interface TrackerContext {
-  /** Emits a micro-conversion. */
-  emit(name: string, params: Record<string, unknown>): void;
-  /**
-   * Listens through one capture-phase listener per event type on `document` (or `window`), shared by
-   * all trackers: no listener per element, and elements added later are covered for free.
-   */
-  listen(type: string, handler: (event: Event) => void, onWindow?: boolean): void;
-  /** Calls `found` for every element matching `selector`, now (`late` false) and whenever one is added. */
-  watch(selector: string, found: (element: Element, late: boolean) => void): void;
-  /** Runs when the page is hidden or left, or before an SPA route change: the last moment of a page view. */
-  onLeave(hook: () => void): void;
-  /** Runs when an SPA route change starts a new page view. */
-  onPage(hook: () => void): void;
-  /** A URL read from the page, as the site's URL policy lets it leave (`redactUrl` with `urlParams`). */
-  redactUrl(url: string): string;
-}
-
-/** A tracker: one function per file, the same shape for all; returns its teardown. */
-export type Tracker<Options = Record<string, unknown>> = (context: TrackerContext, options: Options) => (() => void) | void;
-
 /**
- * The DOM plumbing behind a `TrackerContext`: delegated listeners and one MutationObserver. Returns the
- * context's `listen` and `watch`, and a teardown that removes every listener and observer they added.
+ * The DOM plumbing behind a `TrackerContext` (see types.ts): delegated listeners and one MutationObserver.
+ * Returns the context's `listen` and `watch`, `later` for work that waits for an idle moment, and a
+ * teardown that removes every listener and observer they added.
  */
 export function createDom(log: Log) {
   const delegated = new Map<string, Set<(event: Event) => void>>();
@@ -69,10 +48,12 @@ export function createDom(log: Log) {
   };
 
   return {
+    /** Adds `handler` to the one listener of its type; returns how to take it off again. */
     listen(type: string, handler: (event: Event) => void, onWindow?: boolean) {
       const key = (onWindow ? 'w:' : 'd:') + type;
       if (!delegated.has(key)) delegated.set(key, new Set()), (onWindow ? window : document).addEventListener(type, dispatch, true);
       delegated.get(key)!.add(handler);
+      return () => void delegated.get(key)?.delete(handler);
     },
     watch(selector: string, found: (element: Element, late: boolean) => void) {
       watchers.push([selector, found, new WeakSet()]);
@@ -92,39 +73,5 @@ export function createDom(log: Log) {
       for (const key of delegated.keys()) (key[0] === 'w' ? window : document).removeEventListener(key.slice(2), dispatch, true);
       delegated.clear();
     },
-  };
-}
-
-/**
- * Watches SPA route changes (contract 3): `pushState`/`replaceState` to another path, `popstate`, or a
- * `hashchange` to a hash route (`#/pricing`, `#!/pricing`). An in-page anchor, or a query string change
- * alone (unless `query` is set), is not a new page view. Calls `changed(previousUrl)` after the fact.
- */
-export function watchRoutes(changed: (from: string) => void, query?: boolean): () => void {
-  const route = () => location.pathname + (query ? location.search : '') + (/^#!?\//.test(location.hash) ? location.hash.replace(/\?.*/, '') : '');
-  let current = route();
-  let href = location.href;
-  const check = () => {
-    const from = href;
-    href = location.href;
-    if (route() !== current) (current = route()), changed(from);
-  };
-  // The History API fires no event; wrapping its two methods is how a library learns of navigations.
-  const restore = (['pushState', 'replaceState'] as const).map((method) => {
-    const original = history[method];
-    const wrapped = function (this: History, ...args: Parameters<History['pushState']>) {
-      original.apply(this, args);
-      check();
-    };
-    history[method] = wrapped;
-    // Put it back only if nobody wrapped it after us.
-    return () => history[method] === wrapped && (history[method] = original);
-  });
-  addEventListener('popstate', check, true);
-  addEventListener('hashchange', check, true);
-  return () => {
-    restore.forEach((undo) => undo());
-    removeEventListener('popstate', check, true);
-    removeEventListener('hashchange', check, true);
   };
 }

@@ -1,7 +1,9 @@
 /**
- * The one loader of microconv's lazy parts (the debug overlay). Where the page enforces Trusted Types
- * (`require-trusted-types-for 'script'`), a string assigned to `script.src` is refused, so the URL goes
- * through a policy named `microconv`, which a page lists in its CSP (`trusted-types microconv`).
+ * The one loader of microconv's lazy parts: the debug overlay, and for the script tag the trackers and
+ * adapters that live in files of their own next to `microconv.js` (`microconv-forms.js`, …). Where the
+ * page enforces Trusted Types (`require-trusted-types-for 'script'`), a string assigned to `script.src`
+ * is refused, so the URL goes through a policy named `microconv`, which a page lists in its CSP
+ * (`trusted-types microconv`). A page with `script-src 'self'` runs them as it runs `microconv.js`.
  */
 
 interface ScriptUrlPolicy {
@@ -11,8 +13,9 @@ type TrustedTypes = { createPolicy(name: string, rules: { createScriptURL(url: s
 
 // A page may create a policy of a given name only once (unless its CSP says 'allow-duplicates'): the
 // policy belongs to the page, so it is made at first need and kept here, for every instance of this
-// copy of microconv. The one exception to keeping state in closures.
+// copy of microconv. Likewise the folder this copy was loaded from. The exceptions to keeping state in closures.
 let policy: ScriptUrlPolicy | undefined;
+let folder: string | undefined;
 
 /**
  * The policy's rule: http(s) URLs only, never `data:`, `blob:` or `javascript:`. Which origin is allowed
@@ -24,11 +27,32 @@ const scriptUrl = (url: string): string => {
   return url;
 };
 
-/** Appends a script for `url` (absolute) and calls `onload` once it has run. */
-export function loadScript(url: string, onload: () => void): void {
+/** Appends a script for `url` (absolute); calls `onload` once it has run, `onerror` if it cannot be fetched. */
+export function loadScript(url: string, onload: () => void, onerror?: () => void): void {
   policy ||= (window as { trustedTypes?: TrustedTypes }).trustedTypes?.createPolicy('microconv', { createScriptURL: scriptUrl });
   const script = document.createElement('script');
   script.src = (policy ? policy.createScriptURL(url) : scriptUrl(url)) as string;
   script.onload = onload;
+  script.onerror = onerror!;
   document.head.append(script);
+}
+
+/** The parts that lazily loaded files have brought: each file adds its own, by name. */
+const loaded = () => ((window as { microconvParts?: Record<string, unknown> }).microconvParts ||= {});
+
+/** Where the script tag's lazy parts are: the URL `microconv.js` itself was loaded from (a real script element's). */
+export const partsFrom = (url: string) => void (folder = url);
+
+/**
+ * The part `name`, from `microconv-<name>.js` next to `microconv.js`: what that file exports. Rejects
+ * when the file cannot be fetched (a 404, a blocker, the CSP) or brings no such part.
+ */
+export function loadPart<T = any>(name: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const found = () => (Object.prototype.hasOwnProperty.call(loaded(), name) ? resolve(loaded()[name] as T) : reject(`microconv-${name}.js brought no ${name}`));
+    // Brought already, for an instance before this one.
+    if (Object.prototype.hasOwnProperty.call(loaded(), name)) return found();
+    if (!folder) throw 'the folder of microconv.js is not known';
+    loadScript(new URL(`microconv-${name}.js`, folder).href, found, () => reject(`microconv-${name}.js could not be loaded`));
+  });
 }

@@ -1,32 +1,25 @@
-import type { Adapter, ConsentUpdate, Plan, Purpose } from '../types';
-import type { DataLayerOptions } from '../adapters/datalayer';
-import type { GtagOptions } from '../adapters/gtag';
-import type { MetaOptions } from '../adapters/meta';
+import type { Adapter, ConsentUpdate, OptionTest, OptionTests, Part, Plan, Purpose } from '../types';
 import { describe } from '../lib/safe';
-import { NAME, PURPOSES, consentProblem, isPlain, own, show } from '../lib/validate';
-import { consentSources } from '../consent/sources';
-
-/** Builds a built-in adapter, by name, from the resolved options. */
-export type AdapterFactory = (options: ResolvedOptions) => Adapter;
+import { NAME, PURPOSES, consentProblem, flag, isPlain, own, show } from '../lib/validate';
+import { adapterOf, createRegistry, isPart, type Registry } from './registry';
 
 export interface ResolvedOptions {
   endpoint?: string;
   adapters: Adapter[];
-  trackers: Record<string, unknown>;
+  /** `options.trackers`, checked: each key a registered tracker's (or `spa`), false or an object of options. */
+  trackers: Record<string, any>;
   batch: { size: number; intervalMs: number };
-  /** Defaults, or the name of the site's own consent source (see `consentSources`). */
+  /** Defaults, or the name of the site's own consent source (a registered consent part). */
   consent: ConsentUpdate | string;
   plan?: Plan;
   debug?: boolean;
   debugSrc?: string;
   /** The query parameters whose values URLs may keep besides `utm_*`, in lower case. */
   urlParams: string[];
-  gtag?: GtagOptions;
-  meta?: MetaOptions;
-  datalayer?: DataLayerOptions;
+  /** The parts this instance may use. */
+  registry: Registry;
 }
 
-const TRACKERS = ['cta', 'downloads', 'sections', 'scroll', 'forms', 'video', 'vitals', 'spa'];
 const STAGES = ['engagement', 'consideration', 'intent', 'conversion'];
 
 const absolute = (url: unknown): string => {
@@ -38,52 +31,17 @@ const absolute = (url: unknown): string => {
   }
 };
 
-type Test = (value: any) => unknown;
-const flag: Test = (value) => value === !!value;
-const ms: Test = (n) => typeof n === 'number' && n >= 0 && n <= 36e5; // NaN fails every comparison
-const percents: Test = (marks) => Array.isArray(marks) && marks.every((mark) => typeof mark === 'number' && mark > 0 && mark <= 100);
-const text: Test = (value) => typeof value === 'string' && !!value;
-
 /**
- * The options of each tracker and built-in adapter, and their tests. A key not listed is refused: a
- * misspelt option that did nothing, or a value that made a tracker throw at start (an extension that
- * is a pattern) or an adapter wait for ever (a `waitMs` in words), was worse than an error.
+ * The core's own keys in `options.trackers`: SPA route changes (contract 3), and `vitals`, which the
+ * contract lists and which stays valid, though web vitals are their own entry (`microconv/vitals`).
  */
-const NESTED: Record<string, Record<string, Test>> = {
-  cta: { outbound: flag, contact: flag },
-  downloads: { extensions: (list) => Array.isArray(list) && list.every((extension) => typeof extension === 'string' && /^\w+$/.test(extension)) },
-  sections: { threshold: (share) => typeof share === 'number' && share >= 0 && share <= 1, dwellMs: ms },
-  scroll: { marks: percents },
-  forms: {},
-  video: { marks: percents },
-  vitals: {},
-  spa: { query: flag },
-  gtag: { send_to: text, names: (names) => isPlain(names) && Object.values(names).every(text), waitMs: ms, consentMode: text }, // consentMode's values: RULES.gtag
-  meta: { events: (events) => events === 'standard' || (isPlain(events) && Object.values(events).every((mapped) => text(mapped) || typeof mapped === 'function')), waitMs: ms },
-  datalayer: { name: text },
-};
+const CORE_TRACKER_KEYS: Record<string, OptionTests> = { spa: { query: flag }, vitals: {} };
 
-/** Why the nested options under `key` (the trackers', or an adapter's) are not valid, or undefined. */
-const nestedProblem = (key: string, value: Record<string, unknown>): string | undefined => {
-  const groups: Record<string, unknown> = key === 'trackers' ? value : { [key]: value };
-  for (const [name, options] of Object.entries(groups)) {
-    if (!own(NESTED, name) || options === false) continue;
-    for (const [option, setting] of Object.entries(options as object)) {
-      const path = (key === 'trackers' ? 'trackers.' : '') + name + '.' + option;
-      if (!own(NESTED[name]!, option)) return `unknown option ${path} (known: ${Object.keys(NESTED[name]!)})`;
-      if (!NESTED[name]![option]!(setting)) return `option ${path} cannot be ${show(setting)}`;
-    }
-  }
-};
-
-/** Each option: its test, and what it must be. */
-const RULES: Record<string, [(value: any) => unknown, string]> = {
+/** Each option of the core: its test, and what it must be. The parts' own options are checked by their tests. */
+const RULES: Record<string, [OptionTest, string]> = {
   endpoint: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   adapters: [Array.isArray, 'an array of adapter names or objects'],
-  trackers: [
-    (trackers) => isPlain(trackers) && Object.entries(trackers).every(([key, value]) => TRACKERS.includes(key) && (value === false || isPlain(value))),
-    `an object whose keys are among ${TRACKERS.join(', ')}, each false or an object of options`,
-  ],
+  trackers: [isPlain, 'an object of tracker options'],
   batch: [
     (batch) =>
       isPlain(batch) &&
@@ -92,7 +50,8 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
       ),
     '{ size: 1 to 1000, intervalMs: 0 to 3600000 }',
   ],
-  consent: [(consent) => consentSources.hasOwnProperty(consent) || !consentProblem(consent), `granted, denied, pending, an object of purposes, or a consent source (${Object.keys(consentSources)})`],
+  // A consent source's name (`'gtag'`, `'tcf'`) is accepted before this rule runs, by the registry.
+  consent: [(consent) => !consentProblem(consent), 'granted, denied, pending, an object of purposes, or a consent source'],
   plan: [
     (plan) =>
       isPlain(plan) &&
@@ -101,26 +60,68 @@ const RULES: Record<string, [(value: any) => unknown, string]> = {
       [plan.macro, ...Object.values(plan.stages || {})].every((names) => !names || (Array.isArray(names) && names.every((name) => NAME.test(name)))),
     '{ macro: [names], stages: { engagement, consideration, intent, conversion: [names] } }',
   ],
-  debug: [(debug) => debug === !!debug, 'true or false'],
+  debug: [flag, 'true or false'],
   // Only http(s): the overlay is a script, and a `data:` or `javascript:` URL must never become one.
   debugSrc: [(url) => /^https?:/.test(absolute(url)), 'an http(s) URL'],
   urlParams: [(names) => Array.isArray(names) && names.every((name) => typeof name === 'string'), 'an array of query parameter names'],
   errors: [(errors) => errors === 'throw' || errors === 'log', 'throw or log'],
-  gtag: [(gtag) => isPlain(gtag) && [undefined, 'basic', 'advanced'].includes(gtag.consentMode as string), 'an object of gtag adapter options (consentMode: basic or advanced)'],
-  meta: [isPlain, 'an object of meta adapter options'],
-  datalayer: [isPlain, 'an object of datalayer adapter options'],
+  parts: [(parts) => Array.isArray(parts) && parts.every(isPart), 'an array of parts ({ kind: tracker, adapter or consent, … })'],
 };
 
+/** Why `value`, the options at `path` of a part with these `tests`, cannot be used; undefined when it can. */
+function partProblem(path: string, value: unknown, tests: OptionTests | undefined, off?: boolean): string | undefined {
+  if (off && value === false) return;
+  if (!isPlain(value)) return `option ${path} must be ${off ? 'false or ' : ''}an object of options, not ${show(value)}`;
+  for (const [key, setting] of tests ? Object.entries(value) : []) {
+    if (!own(tests!, key)) return `unknown option ${path}.${key} (known: ${Object.keys(tests!)})`;
+    if (setting !== undefined && !tests![key]!(setting)) return `option ${path}.${key} cannot be ${show(setting)}`;
+  }
+}
+
 /**
- * Checks and completes the options of `init`. Each problem goes to `fail`, which throws (the npm API)
- * or logs and returns, and then the faulty option is left out and the rest still applies (the script
- * tag: a typo in one attribute must not stop all tracking). Each option is read once, and one that
- * throws as it is read (a getter, a Proxy) is a faulty option, not a crash.
+ * Checks and completes the options of `init`, with the parts its entry registered. Each problem goes to
+ * `fail`, which throws (the npm API) or logs and returns, and then the faulty option is left out and the
+ * rest still applies (the script tag: a typo in one attribute must not stop all tracking). Each option
+ * is read once, and one that throws as it is read (a getter, a Proxy) is a faulty option, not a crash.
+ * `onError` hears of an adapter whose code could not be fetched.
  */
-export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFactory>, fail: (message: string) => void): ResolvedOptions {
-  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [] };
-  let keys: string[] = [];
+export function resolveOptions(raw: unknown, registered: Part[], fail: (message: string) => void, onError: (message: string) => void): ResolvedOptions {
+  const options = readOnce(raw, fail);
+  const extra = options.parts;
+  if (extra !== undefined && !RULES.parts![0](extra)) fail(`option parts must be ${RULES.parts![1]}, not ${show(extra)}`);
+  const registry = createRegistry([...registered, ...(extra !== undefined && RULES.parts![0](extra) ? extra : [])]);
+  const resolved: ResolvedOptions = { adapters: [], trackers: {}, batch: { size: 10, intervalMs: 5000 }, consent: 'granted', urlParams: [], registry };
   let adapters: unknown[] | undefined;
+
+  for (const [key, value] of Object.entries(options)) {
+    let problem: string | undefined;
+    try {
+      problem = checkOption(key, value, resolved);
+      if (!problem && key === 'adapters') adapters = [...value];
+    } catch (error) {
+      problem = `option ${key} cannot be read: ${describe(error)}`;
+    }
+    if (problem) fail(problem);
+  }
+
+  for (const item of adapters || (resolved.endpoint ? ['endpoint'] : [])) {
+    let adapter: Adapter | undefined;
+    try {
+      adapter = adapterFrom(item, resolved, options, onError);
+    } catch (problem) {
+      fail(typeof problem === 'string' ? problem : `an adapter cannot be read: ${describe(problem)}`);
+    }
+    if (!adapter) continue;
+    if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
+    else resolved.adapters.push(adapter);
+  }
+  return resolved;
+}
+
+/** Each option of `raw`, read once: one that throws as it is read goes to `fail` and is left out. */
+function readOnce(raw: unknown, fail: (message: string) => void): Record<string, any> {
+  const options: Record<string, any> = {};
+  let keys: string[] = [];
   try {
     if (raw !== undefined && !isPlain(raw)) throw `options must be an object, not ${show(raw)}`;
     keys = Object.keys(raw || {});
@@ -128,49 +129,54 @@ export function resolveOptions(raw: unknown, builtIns: Record<string, AdapterFac
     fail(typeof error === 'string' ? error : `options cannot be read: ${describe(error)}`);
   }
   for (const key of keys) {
-    const rule = own(RULES, key) ? RULES[key]! : undefined;
-    if (!rule) {
-      fail(`unknown option ${key} (known: ${Object.keys(RULES)})`);
-      continue;
-    }
-    let value: any;
-    let problem: string | undefined;
     try {
-      value = (raw as Record<string, unknown>)[key];
-      if (value === undefined) continue;
-      problem = rule[0](value) ? nestedProblem(key, value) : `option ${key} must be ${rule[1]}, not ${show(value)}`;
-      if (!problem && key === 'adapters') adapters = [...value];
+      const value = (raw as Record<string, unknown>)[key];
+      if (value !== undefined) options[key] = value;
     } catch (error) {
-      problem = `option ${key} cannot be read: ${describe(error)}`;
+      fail(`option ${key} cannot be read: ${describe(error)}`);
     }
-    if (problem) fail(problem);
-    else if (key === 'batch') Object.assign(resolved.batch, value);
-    else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
-    else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
   }
-
-  for (const item of adapters || (resolved.endpoint ? ['endpoint'] : [])) {
-    let adapter: Adapter | string;
-    try {
-      adapter = adapterOf(item, resolved, builtIns);
-    } catch (error) {
-      adapter = `an adapter cannot be read: ${describe(error)}`;
-    }
-    if (typeof adapter === 'string') fail(adapter);
-    else if (resolved.adapters.some((other) => other.name === adapter.name)) fail(`adapter ${adapter.name} is listed twice`);
-    else resolved.adapters.push(adapter);
-  }
-  return resolved;
+  return options;
 }
 
-/** The adapter that `item` of the adapters option names or is, or why it is none. */
-const adapterOf = (item: any, resolved: ResolvedOptions, builtIns: Record<string, AdapterFactory>): Adapter | string =>
-  typeof item === 'string'
-    ? own(builtIns, item) && (item !== 'endpoint' || resolved.endpoint)
-      ? builtIns[item]!(resolved)
-      : item === 'endpoint'
-        ? 'the endpoint adapter needs the endpoint option (the collector URL)'
-        : `unknown adapter ${show(item)} (built in: ${Object.keys(builtIns)})`
-    : item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent === undefined || (Array.isArray(item.consent) && item.consent.every((purpose: Purpose) => PURPOSES.includes(purpose))))
-      ? item
-      : `an adapter must be a built-in name or { name, send, consent?: [purposes] }, not ${show(item)}`;
+/** Checks option `key` and keeps it in `resolved`; returns why it cannot be used. May throw (a getter inside it). */
+function checkOption(key: string, value: any, resolved: ResolvedOptions): string | undefined {
+  const { registry } = resolved;
+  // The core's own options first: `endpoint` is the collector URL, not the endpoint adapter's options.
+  const rule = own(RULES, key) ? RULES[key] : undefined;
+  const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
+  if (!rule && !part) return `unknown option ${key} (known: ${[...Object.keys(RULES), ...Object.keys(registry.adapters)]})`;
+  if (key === 'parts') return;
+  if (key === 'consent' && typeof value === 'string' && own(registry.consents, value)) return void (resolved.consent = value);
+  if (part) return partProblem(key, value, part.options);
+  if (!rule![0](value)) return `option ${key} must be ${rule![1]}${key === 'consent' ? ` (${Object.keys(registry.consents)})` : ''}, not ${show(value)}`;
+  if (key === 'trackers') return trackersProblem(value, resolved);
+  if (key === 'batch') Object.assign(resolved.batch, value);
+  else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
+  else if (key !== 'adapters') (resolved as any)[key] = key === 'endpoint' || key === 'debugSrc' ? absolute(value) : value;
+}
+
+/** Keeps each valid key of `options.trackers`; returns the first problem. */
+function trackersProblem(trackers: Record<string, unknown>, resolved: ResolvedOptions): string | undefined {
+  const known = { ...resolved.registry.trackerKeys, ...CORE_TRACKER_KEYS };
+  let first: string | undefined;
+  for (const [name, settings] of Object.entries(trackers)) {
+    const problem = own(known, name) ? partProblem('trackers.' + name, settings, known[name], true) : `unknown tracker ${name} (known: ${Object.keys(known)})`;
+    if (problem) first ||= problem;
+    else resolved.trackers[name] = settings;
+  }
+  return first;
+}
+
+/** The adapter that `item` of `options.adapters` names (a registered part) or is (an object); throws why it is neither. */
+function adapterFrom(item: any, resolved: ResolvedOptions, options: Record<string, any>, onError: (message: string) => void): Adapter {
+  const { adapters } = resolved.registry;
+  if (typeof item === 'string') {
+    if (!own(adapters, item)) throw `unknown adapter ${show(item)} (registered: ${Object.keys(adapters)})`;
+    // Its options were checked above; a faulty one was left out.
+    const settings = own(options, item) && isPlain(options[item]) && !partProblem(item, options[item], adapters[item]!.options) ? options[item] : undefined;
+    return adapterOf(adapters[item]!, settings, resolved.endpoint, onError);
+  }
+  if (item && typeof item.name === 'string' && typeof item.send === 'function' && (item.consent === undefined || (Array.isArray(item.consent) && item.consent.every((purpose: Purpose) => PURPOSES.includes(purpose))))) return item;
+  throw `an adapter must be a registered name or { name, send, consent?: [purposes] }, not ${show(item)}`;
+}

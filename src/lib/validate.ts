@@ -1,4 +1,4 @@
-import type { Params, Purpose } from '../types';
+import type { OptionTest, Params, Purpose } from '../types';
 import { cut, wellFormed } from './cut';
 import { isPlain, withoutToJson } from './json';
 import { describe } from './safe';
@@ -110,3 +110,16 @@ export const consentProblem = (update: unknown): string | undefined => {
   } catch {}
   return `consent must be granted, denied, pending or an object of purposes (${PURPOSES}) set to one of those, not ${show(update)}`;
 };
+
+/** Tests of option values that parts share (see `OptionTests`). */
+export const flag: OptionTest = (value) => value === !!value;
+/** A duration in ms, up to an hour. NaN fails every comparison. */
+export const ms: OptionTest = (n) => typeof n === 'number' && n >= 0 && n <= 36e5;
+export const text: OptionTest = (value) => typeof value === 'string' && !!value;
+/** Marks in percent, such as `[25, 50, 75]`. */
+export const percents: OptionTest = (marks) => Array.isArray(marks) && marks.every((mark) => typeof mark === 'number' && mark > 0 && mark <= 100);
+/** An object of event names to `test`'s values: a mapping option. */
+export const mapOf =
+  (test: OptionTest): OptionTest =>
+  (map) =>
+    isPlain(map) && Object.values(map).every(test);

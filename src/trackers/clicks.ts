@@ -1,7 +1,9 @@
-import type { Tracker } from '../core/dom';
+import type { Tracker, TrackerPart } from '../types';
 import { cut } from '../lib/cut';
 import { redactText, safeDecode } from '../lib/redact';
+import { flag } from '../lib/validate';
 
+/** The click tracker's options, from `trackers.cta` and `trackers.downloads`. */
 export interface ClickOptions {
   /** `cta_click` for `data-mc-cta` elements. Default true (`trackers.cta: false` turns it off). */
   ctas?: boolean;
@@ -91,4 +93,18 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen, redactUrl }, 
   };
   listen('click', activate);
   listen('keydown', activate);
+};
+
+/**
+ * The click tracker as a part: one listener for `trackers.cta` (CTAs, contact and outbound links) and
+ * `trackers.downloads` (file links). It stays on while either is.
+ */
+export const clicksPart: TrackerPart<ClickOptions> = {
+  kind: 'tracker',
+  keys: {
+    cta: { outbound: flag, contact: flag },
+    downloads: { extensions: (list) => Array.isArray(list) && list.every((extension) => typeof extension === 'string' && /^\w+$/.test(extension)) },
+  },
+  settings: ({ cta, downloads }) => ({ ...cta, ctas: cta !== false, downloads: downloads === false ? false : downloads?.extensions }),
+  start: trackClicks,
 };

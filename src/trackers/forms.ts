@@ -1,4 +1,5 @@
-import { IGNORED, type Tracker } from '../core/dom';
+import type { Tracker, TrackerPart } from '../types';
+import { IGNORED } from '../core/dom';
 import { elementsOf } from './clicks';
 
 interface FormState {
@@ -99,3 +100,9 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
   onPage(() => ((forms = new Map()), (lastField = null)));
   return () => observer.disconnect();
 };
+
+/**
+ * What the registry knows of the form tracker before its code comes: it is needed once the page has a
+ * tracked form, and the first focus, input or submit that happens while it comes is held for it.
+ */
+export const formsDescriptor: TrackerPart = { kind: 'tracker', keys: { forms: {} }, when: 'form[data-mc-form]', events: ['focusin', 'input', 'submit'] };

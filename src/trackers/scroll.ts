@@ -1,9 +1,5 @@
-import type { Tracker } from '../core/dom';
-
-export interface ScrollOptions {
-  /** The marks, in percent of the page height. Default 25, 50, 75, 90. */
-  marks?: number[];
-}
+import type { ScrollOptions, Tracker, TrackerPart } from '../types';
+import { percents } from '../lib/validate';
 
 /**
  * `scroll_depth`, once per mark per page view, as the bottom of the viewport passes each mark of the
@@ -56,3 +52,5 @@ export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { 
   onPage(() => ((reached = new Set()), (height = 0), (deepest = 0)));
   return () => (clearTimeout(timer || undefined), cancelAnimationFrame(frame));
 };
+
+export const scrollPart: TrackerPart<ScrollOptions> = { kind: 'tracker', keys: { scroll: { marks: percents } }, start: trackScroll };

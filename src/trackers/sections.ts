@@ -1,11 +1,5 @@
-import type { Tracker } from '../core/dom';
-
-export interface SectionOptions {
-  /** Share of the element (or of the viewport, for an element taller than it) that must be visible. Default 0.5. */
-  threshold?: number;
-  /** How long it must stay visible, in ms. Default 1000. */
-  dwellMs?: number;
-}
+import type { SectionOptions, Tracker, TrackerPart } from '../types';
+import { ms } from '../lib/validate';
 
 /**
  * `section_view` for `data-mc-section` elements, once per name per page view, when enough of the
@@ -65,4 +59,10 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
   listen('visibilitychange', () => (document.hidden ? timers.forEach((_, element) => stop(element)) : reobserve()));
   onPage(() => ((viewed = new Set()), reobserve()));
   return () => (observer.disconnect(), tall.forEach((own) => own.disconnect()), timers.forEach((_, element) => stop(element)));
+};
+
+export const sectionsPart: TrackerPart<SectionOptions> = {
+  kind: 'tracker',
+  keys: { sections: { threshold: (share) => typeof share === 'number' && share >= 0 && share <= 1, dwellMs: ms } },
+  start: trackSections,
 };

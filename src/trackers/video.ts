@@ -1,21 +1,10 @@
-import { IGNORED, type Tracker } from '../core/dom';
+import type { ReplayedEvent, Tracker, TrackerPart, VideoOptions } from '../types';
+import { IGNORED } from '../core/dom';
 import { redactText, safeDecode } from '../lib/redact';
-
-export interface VideoOptions {
-  /** Milestones in percent of the duration. Default 25, 50, 75. */
-  marks?: number[];
-}
-
-/** What a provider tells about a video, as it plays. */
-export type Moment = 'play' | 'time' | 'seek' | 'end';
-
-export interface VideoInfo {
-  title: string;
-  url: string;
-  provider: 'html5' | 'youtube' | 'vimeo';
-  duration: number;
-  time: number;
-}
+import { percents } from '../lib/validate';
+import { titleOf, type EmbedProvider, type Moment, type Updater, type VideoInfo } from './embed';
+import { vimeo } from './vimeo';
+import { youtube } from './youtube';
 
 interface Progress {
   played?: boolean;
@@ -28,28 +17,7 @@ interface Progress {
   reached: Set<number>;
 }
 
-/** Reports the moments of a video to `update`: the milestone logic is the same for every provider. */
-export type Updater = (key: object, moment: Moment, info: VideoInfo) => void;
-
-/**
- * Embedded players, each speaking its documented iframe messaging: given the iframe, a function that
- * starts listening to it, and a function that reads one of its messages.
- */
-export interface EmbedProvider {
-  matches(src: string): boolean;
-  subscribe(frame: HTMLIFrameElement): void;
-  receive(frame: HTMLIFrameElement, message: any, update: Updater): void;
-  /** Stops any timer of its own (teardown). */
-  stop?(): void;
-}
-
 const fileName = (url: string) => redactText(safeDecode(url.split(/[?#]/)[0]!.split('/').pop() || ''));
-/**
- * The name a marketer gave the video (`data-mc-video`), else the one its player reports (an embed's own
- * title beats the frame's often generic `title`), else the element's `title` or `aria-label`, else `fallback`.
- */
-export const titleOf = (element: Element, reported: string, fallback = '') =>
-  element.getAttribute('data-mc-video') || reported || element.getAttribute('title') || element.getAttribute('aria-label') || fallback;
 
 /**
  * `video_play`, `video_milestone` and `video_finish` for every `<video>` (from media events, through
@@ -102,8 +70,9 @@ export const createVideoTracker =
       const url = video.currentSrc || video.src;
       let info = described.get(video);
       if (info?.url !== url) described.set(video, (info = { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: 0, time: 0 }));
-      info.duration = video.duration;
-      info.time = video.currentTime;
+      // A media event replayed to a tracker that came late holds the position it had then.
+      info.duration = (event as ReplayedEvent).duration ?? video.duration;
+      info.time = (event as ReplayedEvent).currentTime ?? video.currentTime;
       update(video, moments[event.type]!, info);
     };
     for (const type of Object.keys(moments)) listen(type, onMedia);
@@ -136,3 +105,17 @@ export const createVideoTracker =
     onPage(() => (progress = new WeakMap()));
     return () => providers.forEach((provider) => provider.stop?.());
   };
+
+/** `<video>` elements, and YouTube and Vimeo embeds through their iframe messaging. */
+export const trackVideo: Tracker<VideoOptions> = (context, options) => createVideoTracker([youtube(), vimeo()])(context, options);
+
+/**
+ * What the registry knows of the video tracker before its code comes: it is needed once the page has a
+ * video or a player it can follow, and the media events that happen while it comes are held for it.
+ */
+export const videoDescriptor: TrackerPart<VideoOptions> = {
+  kind: 'tracker',
+  keys: { video: { marks: percents } },
+  when: 'video,iframe[src*="enablejsapi=1"],iframe[src*="api=1"]',
+  events: ['play', 'timeupdate', 'seeking', 'ended'],
+};

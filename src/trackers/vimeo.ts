@@ -1,5 +1,4 @@
-import type { EmbedProvider, Moment, VideoInfo } from './video';
-import { titleOf } from './video';
+import { titleOf, type EmbedProvider, type Moment, type VideoInfo } from './embed';
 import { own } from '../lib/validate';
 
 const EVENTS: Record<string, Moment> = { play: 'play', timeupdate: 'time', seeked: 'seek', ended: 'end' };

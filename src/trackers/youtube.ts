@@ -1,5 +1,4 @@
-import type { EmbedProvider, VideoInfo } from './video';
-import { titleOf } from './video';
+import { titleOf, type EmbedProvider, type VideoInfo } from './embed';
 
 interface Player {
   info: VideoInfo;

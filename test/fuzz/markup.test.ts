@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import { init } from '../../src/core/instance';
+import { init } from '../../src';
 import type { MicroconvEvent } from '../../src/types';
 import { fuzz, hugeText, isWellFormed, oddText, recorder, turn, watch, watchRejections, wellFormed, timeout } from './hostile';
 

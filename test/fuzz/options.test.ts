@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import { init } from '../../src/core/instance';
+import { init } from '../../src';
 import type { Instance } from '../../src/types';
 import { define, described, fuzz, oddWellFormedText, poison, recorder, thrown, throwingGetter, turn, watchRejections, timeout } from './hostile';
 

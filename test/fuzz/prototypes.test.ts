@@ -13,6 +13,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { bootScriptTag } from '../../src/core/bootstrap';
+import * as builtIns from '../../src/parts';
+import type { Part } from '../../src/types';
+
+/** Every built-in part, as the script tag registers them. */
+const PARTS = Object.values(builtIns) as Part[];
 import type { MicroconvEvent } from '../../src/types';
 import { described, fuzz, goodName, goodParams, recorder, timeout, turn, watchRejections } from './hostile';
 
@@ -127,7 +132,7 @@ it("patched built-ins change nothing microconv sends, and break nothing", async 
         stub('on', 'event', (event: MicroconvEvent) => void emitted.push(event));
         stub('on', 'log', (entry: { level: string; message: string }) => void logs.push(entry));
         for (const [name, built] of tracks) stub('track', name, built.make());
-        bootScriptTag();
+        bootScriptTag(PARTS);
         api = page.microconv!;
         await vi.waitFor(() => {
           document.querySelector<HTMLElement>('[data-mc-cta]')!.click();

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import { init } from '../../src/core/instance';
+import { init } from '../../src';
 import { badName, described, badParams, call, expectNothingLostSilently, fuzz, goodName, goodParams, isWellFormed, notAnObject, quiet, recorder, turn, watch, watchRejections, timeout } from './hostile';
 
 type Globals = { dataLayer?: Record<string, unknown>[]; gtag?: unknown; fbq?: unknown };

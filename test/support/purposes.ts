@@ -3,7 +3,7 @@
  * needing that purpose alone, so an event tracked now is sent (granted), held (pending) or dropped
  * (denied) by each.
  */
-import { init } from '../../src/core/instance';
+import { init } from '../../src';
 import type { ConsentState, ConsentValue, DeliveryReport, Options, Purpose } from '../../src/types';
 
 export const PURPOSES: Purpose[] = ['analytics_storage', 'ad_storage', 'ad_user_data', 'ad_personalization'];

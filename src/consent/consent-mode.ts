@@ -1,5 +1,5 @@
 import type { ConsentState, ConsentValue, Purpose } from '../types';
-import type { ConsentSource } from './sources';
+import type { ConsentSource } from '../types';
 import { safe } from '../lib/safe';
 import { PURPOSES, isPlain } from '../lib/validate';
 
