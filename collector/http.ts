@@ -13,6 +13,7 @@ import { validatePayload, type Rejection } from './validate';
 import { forwardingFor, serveForwardFile } from './forward/collector-hooks';
 import type { Forwarder } from './forward/forwarder';
 import { protectPayload, type IdentifierOptions } from './forward/hash';
+import { askedNames, type ForwardingPreview } from './forward/preview';
 import type { ForwardOptions, RequestContext } from './forward/types';
 
 /** Contract 5: each request carries at most 64 KiB. */
@@ -128,6 +129,8 @@ export function createCollector(options: CollectorOptions = {}): Collector {
   const onError = options.onError ?? ((error: unknown) => console.error('[microconv collector]', error));
   const collectPath = options.collectPath ?? '/collect';
   const reportPath = options.reportPath ?? '/report';
+  // Beside the collect path (`/collect` gives `/forwarding`), where the overlay looks for it.
+  const forwardingPath = new URL('forwarding', `http://collector${collectPath}`).pathname;
   const allowed = new Set(options.allowedOrigins ?? []);
   if (allowed.has('*')) throw new TypeError('allowedOrigins: list the origins; "*" is not accepted');
   const plan = options.plan ? checkPlan(options.plan) : null;
@@ -229,16 +232,40 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     response.end(head ? undefined : body);
   }
 
+  /**
+   * CORS as for `/collect`: a configured origin gets its `Access-Control-Allow-Origin`; another
+   * cross-origin request is not permitted; a same-origin one or one without `Origin` needs nothing.
+   */
+  function corsOf(request: IncomingMessage): { crossOrigin: boolean; permitted: boolean; cors: Record<string, string> } {
+    const origin = request.headers.origin;
+    const crossOrigin = origin !== undefined && !sameOrigin(origin, request, behindProxy);
+    const permitted = !crossOrigin || allowed.has(origin);
+    const cors: Record<string, string> =
+      crossOrigin && permitted ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
+    return { crossOrigin, permitted, cors };
+  }
+
+  /** `GET /forwarding`: what the gate decides now (the forwarder's own decisions), for the debug overlay. */
+  async function preview(forwarder: Forwarder, request: IncomingMessage, response: ServerResponse, cors: Record<string, string>, head: boolean): Promise<void> {
+    let answer: ForwardingPreview;
+    try {
+      answer = await forwarder.preview(askedNames(new URL(request.url ?? '/', 'http://collector').searchParams));
+    } catch (error) {
+      // The verdicts come from the store: down, it is a 503 the overlay can read (the CORS headers kept).
+      onError(error);
+      throw new HttpError(503, { error: 'storage_unavailable' }, { ...cors, 'Retry-After': '5' });
+    }
+    const text = JSON.stringify(answer);
+    response.writeHead(200, { ...cors, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    response.end(head ? undefined : text);
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse, next?: () => void): Promise<void> {
     const path = (request.url ?? '/').split('?')[0]!;
     const method = request.method ?? 'GET';
 
     if (path === collectPath) {
-      const origin = request.headers.origin;
-      const crossOrigin = origin !== undefined && !sameOrigin(origin, request, behindProxy);
-      const permitted = !crossOrigin || allowed.has(origin);
-      const cors: Record<string, string> =
-        crossOrigin && permitted ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': 'Retry-After', Vary: 'Origin' } : { Vary: 'Origin' };
+      const { crossOrigin, permitted, cors } = corsOf(request);
       if (method === 'OPTIONS') {
         if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed' });
         response.writeHead(204, {
@@ -251,7 +278,7 @@ export function createCollector(options: CollectorOptions = {}): Collector {
         return void response.end();
       }
       if (method !== 'POST') throw new HttpError(405, { error: 'method_not_allowed' }, { Allow: 'POST, OPTIONS' });
-      if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed', problems: [`origin ${origin} is not allowed`] });
+      if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed', problems: [`origin ${request.headers.origin} is not allowed`] });
       try {
         return await collect(request, response, cors);
       } catch (error) {
@@ -263,6 +290,13 @@ export function createCollector(options: CollectorOptions = {}): Collector {
     if (plan && (path === reportPath || path === `${reportPath}.json`)) {
       if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, { error: 'method_not_allowed' }, { Allow: 'GET, HEAD' });
       return report(response, method === 'HEAD', path === reportPath ? 'html' : 'json');
+    }
+
+    if (forwarder && path === forwardingPath) {
+      const { permitted, cors } = corsOf(request);
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, { error: 'method_not_allowed' }, { ...cors, Allow: 'GET, HEAD' });
+      if (!permitted) throw new HttpError(403, { error: 'origin_not_allowed', problems: [`origin ${request.headers.origin} is not allowed`] }, cors);
+      return preview(forwarder, request, response, cors, method === 'HEAD');
     }
 
     if (await serveForwardFile(forwarder, options.forward, request, response)) return;

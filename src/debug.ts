@@ -17,6 +17,18 @@ const WATCHED: [selector: string, label: string, colour: string][] = [
 ];
 
 const STATUS_TEXT: Record<string, string> = { held: 'held for consent' };
+
+/** The collector's answer of `GET /forwarding` (collector/forward/preview.ts), as far as the overlay reads it. */
+interface ServerDecision {
+  destination: string;
+  forwarded: boolean;
+  why: string;
+}
+interface ServerForwarding {
+  forwarding: true;
+  destinations: { destination: string; label: string; mode: string }[];
+  events: Record<string, ServerDecision[]>;
+}
 const PLAN_LIMIT = 8;
 
 const CSS = `
@@ -47,6 +59,8 @@ td:last-child { text-align: right; font-variant-numeric: tabular-nums; }
 .deliveries li { border-radius: 3px; padding: 0 5px; background: #e9ecef; }
 .sent { background: #d3f9d8 !important; } .queued, .held { background: #fff3bf !important; }
 .retrying { background: #ffe8cc !important; } .failed, .dropped { background: #ffe3e3 !important; }
+.server { color: #2b8a3e; margin-top: 2px; } .server.none { color: #868e96; }
+.server-summary { color: #495057; margin: 4px 0; }
 .legend { display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0; }
 .legend span { border-left: 10px solid; padding-left: 4px; }
 `;
@@ -64,6 +78,29 @@ function planNames(plan: Plan | undefined) {
   const macro = new Set(plan?.macro || []);
   const micro = new Set(Object.values(plan?.stages || {}).flat().filter((name) => !macro.has(name)));
   return { macro, micro };
+}
+
+/**
+ * Where the collector says what it forwards: `forwarding` beside the endpoint (`/collect` gives
+ * `/forwarding`). The endpoint comes from the handle, else from microconv's script tag.
+ */
+function forwardingUrl(handle: DebugHandle): URL | undefined {
+  const endpoint = handle.endpoint || document.querySelector<HTMLScriptElement>('script[src*="microconv"][data-endpoint]')?.dataset.endpoint;
+  try {
+    const url = endpoint ? new URL('forwarding', new URL(endpoint, document.baseURI)) : undefined;
+    return url && /^https?:$/.test(url.protocol) ? url : undefined;
+  } catch {
+    return undefined; // an endpoint that is no URL: the core has said so already
+  }
+}
+
+/** One event name's server-side fate, as a line: where it goes, and why not elsewhere. */
+function serverLine(decisions: ServerDecision[], label: (decision: ServerDecision) => string): string {
+  const to = decisions.filter((decision) => decision.forwarded).map(label);
+  const not = decisions.filter((decision) => !decision.forwarded);
+  const whys = new Set(not.map((decision) => decision.why));
+  const notText = !not.length ? '' : !to.length && whys.size === 1 ? `not forwarded: ${not[0].why}` : not.map((decision) => `not ${label(decision)}: ${decision.why}`).join(' · ');
+  return [to.length ? `${to.join(', ')} — server` : '', notText].filter(Boolean).join(' · ');
 }
 
 /**
@@ -104,10 +141,12 @@ export function mountOverlay(handle: DebugHandle): () => void {
     key.style.borderColor = colour; // through the CSSOM: a style attribute would break a strict CSP
     legend.append(key);
   }
+  const serverSummary = element('p', 'server-summary');
+  serverSummary.hidden = true;
   const counts = element('table', 'counts');
   const events = element('ol', 'events');
   events.setAttribute('aria-live', 'polite');
-  body.append(element('h2', undefined, 'Warnings'), warnings, legend, element('h2', undefined, 'Counts'), counts, element('h2', undefined, 'Events'), events);
+  body.append(element('h2', undefined, 'Warnings'), warnings, legend, element('h2', undefined, 'Counts'), counts, serverSummary, element('h2', undefined, 'Events'), events);
   panel.append(header, body);
   root.append(panel);
 
@@ -155,6 +194,53 @@ export function mountOverlay(handle: DebugHandle): () => void {
     summary.textContent = `${total} event${total === 1 ? '' : 's'} · ${handle.adapters.join(', ') || 'no adapters'}${dropped ? ` · ${dropped} dropped` : ''}`;
   };
 
+  // What the collector will forward server-side: asked once, then again only for names it did not list.
+  const forwarding = forwardingUrl(handle);
+  let server: ServerForwarding | undefined;
+  let asking = false;
+  let done = !forwarding; // no endpoint, no forwarding there, or the question failed: nothing more to ask
+  const asked = new Set<string>();
+  const label = (decision: ServerDecision) => server!.destinations.find((d) => d.destination === decision.destination)?.label || decision.destination;
+  const showServer = (line: HTMLElement) => {
+    const decisions = server?.events[line.dataset.name!];
+    line.hidden = !decisions;
+    if (!decisions) return;
+    line.className = decisions.some((decision) => decision.forwarded) ? 'server' : 'server none';
+    line.textContent = serverLine(decisions, label);
+  };
+  const showServerSummary = () => {
+    if (!server) return;
+    const names = [...perName.keys()].filter((name) => server!.events[name]);
+    const forwarded = names.filter((name) => server!.events[name].some((decision) => decision.forwarded));
+    const where = server.destinations.map((d) => `${d.label}${d.mode === 'live' ? '' : ` (${d.mode.replace('_', ' ')})`}`).join(', ');
+    serverSummary.hidden = false;
+    const here = names.length ? `: ${forwarded.length} of ${names.length} event names here` : '';
+    serverSummary.textContent = `Server forwarding to ${where}${here}; consent applies per event.`;
+  };
+  const askServer = () => {
+    const fresh = [...perName.keys()].filter((name) => !asked.has(name) && !server?.events[name]);
+    if (done || asking || (server && !fresh.length)) return;
+    asking = true;
+    const url = new URL(forwarding!);
+    fresh.forEach((name) => (asked.add(name), url.searchParams.append('name', name)));
+    fetch(url, { credentials: 'omit', referrerPolicy: 'strict-origin', cache: 'no-store' })
+      .then((response) => (response.status === 404 ? null : response.ok ? response.json() : Promise.reject(new Error('HTTP ' + response.status))))
+      .then((answer: ServerForwarding | null) => {
+        asking = false;
+        // A 404 or `{ forwarding: false }`: this collector forwards nothing, and the overlay says nothing.
+        if (!answer?.forwarding) return void (done = true);
+        server = { ...answer, events: { ...server?.events, ...answer.events } };
+        events.querySelectorAll<HTMLElement>('.server').forEach(showServer);
+        showServerSummary();
+        askServer();
+      })
+      .catch((error: unknown) => {
+        done = true;
+        serverSummary.hidden = false;
+        serverSummary.textContent = `Server forwarding could not be read (${error instanceof Error ? error.message : 'no answer'}).`;
+      });
+  };
+
   const onEvent = (event: MicroconvEvent) => {
     total++;
     const count = (perName.get(event.name) || 0) + 1;
@@ -172,12 +258,17 @@ export function mountOverlay(handle: DebugHandle): () => void {
     const head = element('div');
     head.append(element('time', undefined, new Date(event.ts).toLocaleTimeString()), element('span', 'name', event.name));
     const deliveries = element('ul', 'deliveries');
-    item.append(head, element('pre', 'params', JSON.stringify(event.params, null, 1)), deliveries);
+    const serverText = element('div', 'server');
+    serverText.dataset.name = event.name;
+    showServer(serverText);
+    item.append(head, element('pre', 'params', JSON.stringify(event.params, null, 1)), deliveries, serverText);
     entries.set(event.event_id, deliveries);
     events.prepend(item);
     // A long session keeps the newest 200.
     if (events.children.length > 200) entries.delete((events.lastElementChild as HTMLElement).dataset.eventId!), events.lastElementChild!.remove();
     refresh();
+    showServerSummary();
+    queueMicrotask(askServer); // after the rest of a replayed history: one question for all of it
   };
 
   const onDelivery = ({ adapter, status, event_ids, reason }: DeliveryReport) => {
@@ -205,9 +296,11 @@ export function mountOverlay(handle: DebugHandle): () => void {
     handle.on('log', (entry) => replay(['log', entry])),
   ];
   refresh();
+  queueMicrotask(askServer);
   document.documentElement.append(host);
 
   return () => {
+    done = true;
     stops.forEach((stop) => stop());
     setOutlines(false);
     host.remove();

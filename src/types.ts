@@ -474,6 +474,11 @@ export interface DebugHandle {
   adapters: string[];
   /** What happened before the overlay was mounted (bounded). */
   history: DebugRecord[];
+  /**
+   * The collector URL (the `endpoint` option), where the overlay asks what the server forwards. Without
+   * it the overlay reads the `data-endpoint` of microconv's script tag.
+   */
+  endpoint?: string;
 }
 
 /** Undoes what a tracker set up: its listeners, observers and timers. */

@@ -8,6 +8,7 @@ import { googleAdsCsv, googleAdsDestination, type GoogleAdsItem } from './google
 import type { IdentifierDrop } from './hash';
 import { metaDestination } from './meta';
 import type { ForwardOutbox, NewOutboxRow } from './outbox';
+import { forwardingPreview, type ForwardingPreview } from './preview';
 import { forwardingSection, type ForwardingReport } from './report-section';
 import type { DestinationName, ForwardableEvent, ForwardOptions, RequestContext } from './types';
 import { createWorker, DEFAULT_BACKOFF } from './worker';
@@ -29,6 +30,8 @@ export interface Forwarder {
   flush(): Promise<void>;
   /** Reads the verdicts again (from `report` when given, else from the store). */
   refreshGate(report?: Report): Promise<void>;
+  /** What the gate decides now for every name it knows and the names `asked` (`GET /forwarding`, the overlay). */
+  preview(asked: readonly string[]): Promise<ForwardingPreview>;
   /** The report's forwarding section (and the gate refreshed from that report). */
   section(report: Report): Promise<ForwardingReport>;
   /** The Google Ads upload file, or null when Google Ads is not set up for file delivery. */
@@ -73,7 +76,7 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
   const destinations = createDestinations(options, now);
   const refreshMs = options.gateRefreshMs ?? DEFAULT_GATE_REFRESH_MS;
   const identifierDrops: Record<string, number> = {};
-  let decisions: { byDestination: Map<DestinationName, (name: string) => GateDecision>; readAt: number } | null = null;
+  let decisions: { byDestination: Map<DestinationName, (name: string) => GateDecision>; signals: string[]; readAt: number } | null = null;
   let refreshing: Promise<void> | null = null;
 
   const worker = deps.outbox.then((outbox) =>
@@ -103,6 +106,7 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
   const decide = (report: Pick<Report, 'macro' | 'signals'>) => {
     decisions = {
       byDestination: new Map([...destinations].map(([name, destination]) => [name, gate(report, destination.send, destination.unsupported)])),
+      signals: report.signals.map((signal) => signal.signal),
       readAt: now(),
     };
   };
@@ -120,7 +124,7 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
   const currentDecisions = async () => {
     if (!decisions) await refreshGate();
     else if (now() - decisions.readAt > refreshMs) refreshGate().catch(deps.onError); // meanwhile, the last verdicts
-    return decisions!.byDestination;
+    return decisions!;
   };
 
   const rowsFor = (event: ForwardableEvent, context: RequestContext, byDestination: Map<DestinationName, (name: string) => GateDecision>, at: number): NewOutboxRow[] => {
@@ -159,7 +163,7 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
     async enqueue(events: readonly ForwardableEvent[], context: RequestContext) {
       if (events.length === 0) return 0;
       await ready;
-      const byDestination = await currentDecisions();
+      const { byDestination } = await currentDecisions();
       const at = now();
       const rows = events.flatMap((event) => rowsFor(event, context, byDestination, at));
       const added = await (await deps.outbox).add(rows);
@@ -173,6 +177,11 @@ export function createForwarder(options: ForwardOptions, deps: ForwarderDeps): F
     },
 
     refreshGate,
+
+    async preview(asked: readonly string[]) {
+      const { byDestination, signals, readAt } = await currentDecisions();
+      return forwardingPreview(destinations, byDestination, { plan: deps.plan, signals, asked }, { dryRun: options.dryRun === true, readAt });
+    },
 
     async section(report: Report) {
       decide(report);

@@ -58,7 +58,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
 
   const resolved = resolveOptions(options, registered, fail, lost);
   const { adapters, urlParams } = resolved;
-  overlay = createOverlay(resolved.debugSrc, () => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, adapters: adapters.map((adapter) => adapter.name) }), log);
+  overlay = createOverlay(resolved.debugSrc, () => ({ on: instance.on, stats: instance.stats, plan: resolved.plan, endpoint: resolved.endpoint, adapters: adapters.map((adapter) => adapter.name) }), log);
   const gpc = globalPrivacyControl();
   // The site's own consent tool, when the option names one: pending until it speaks (followed at the end).
   const consentSource = typeof resolved.consent === 'string' ? resolved.registry.consents[resolved.consent] : undefined;
