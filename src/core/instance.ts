@@ -47,11 +47,12 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   };
   // Read once, like every option; an `errors` that cannot be read is the npm default.
   const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
+  /** Bad input found later (no caller to throw to): a console error and a counted drop. */
+  const refused = (message: string) => (log('error', message), report('*', 'dropped', [], 'invalid'));
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (message: string): undefined => {
     if (throws) throw new TypeError('microconv: ' + message);
-    log('error', message);
-    report('*', 'dropped', [], 'invalid');
+    refused(message);
   };
   /** A part whose code could not be fetched: a console error; its events count as `part_unavailable`. */
   const lost = (message: string) => log('error', message);
@@ -65,7 +66,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const session = createSession(mayStore, urlParams);
-  const ids = createIds();
+  const ids = createIds(refused, lost);
   // Each event carries the ids and the consent it may (contract 5), as consent is when it is built.
   const events = createEvents(session, urlParams, (event, now) => ids.stamp(event, consent, now));
 
