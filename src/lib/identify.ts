@@ -1,4 +1,4 @@
-import type { EventIds } from '../types';
+import type { EventIds, Identity } from '../types';
 
 /**
  * identify()'s e-mail and phone: checked, normalised as Meta and Google hash them, and hashed. Only pages
@@ -42,14 +42,17 @@ export async function hashIdentity(email?: string, phone?: string): Promise<Even
 }
 
 /**
- * identify()'s e-mail and phone (strings, or absent), or the problem with them: normalised (what the
- * first-party endpoint gets where the browser cannot hash, `crypto.subtle` being for secure contexts
- * only), and their hashing where it can.
+ * identify()'s e-mail and phone (strings, or absent), checked and normalised in place: what the
+ * first-party endpoint gets where the browser cannot hash (`crypto.subtle` is for secure contexts only);
+ * then their hashing, where it can be. One that cannot be is a problem for `refused`, and leaves neither.
  */
-export function identity(email?: string, phone?: string): string | [normalised: EventIds, hashing?: Promise<EventIds>] {
+export function identity(raw: EventIds, refused: (problem: string) => void): Promise<EventIds> | undefined {
+  const { email, phone } = raw as Identity;
   const address = email && normaliseEmail(email);
   const number = phone && normalisePhone(phone);
-  if (email && !address) return 'identify(): email is not an e-mail address';
-  if (phone && !number) return 'identify(): phone needs its country code (+33 6 12 34 56 78)';
-  return [{ email: address, phone: number && '+' + number }, self.crypto?.subtle && hashIdentity(address, number)];
+  raw.email = raw.phone = undefined;
+  if (email && !address) return void refused('identify(): email is not an e-mail address');
+  if (phone && !number) return void refused('identify(): phone needs its country code (+33 6 12 34 56 78)');
+  (raw.email = address), (raw.phone = number && '+' + number);
+  return self.crypto?.subtle && hashIdentity(address, number);
 }

@@ -73,14 +73,7 @@ export function createIds(refused: (message: string) => void, unavailable: (mess
         raw,
         loadIdentity()
           .then(
-            (identity) => {
-              const result = identity(email, phone);
-              if (typeof result == 'string') return void ((raw.email = raw.phone = undefined), refused(result));
-              Object.assign(raw, result[0]);
-              // Hashed in the browser where it can be; elsewhere (no crypto.subtle outside secure contexts) the
-              // normalised values go to the first-party endpoint alone, and the collector hashes them.
-              return result[1];
-            },
+            (identity) => identity(raw, refused),
             (error) => unavailable(`identify(): ${describe(error)}: the e-mail and phone go unhashed, to the endpoint alone`),
           )
           .then((hashes) => (hashes && waiting == entry && (known = hashes), hashes))
