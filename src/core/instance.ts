@@ -33,7 +33,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let overlay: ReturnType<typeof createOverlay> | undefined; // once the options are read
 
   const emit = <K extends keyof InstanceEvents>(type: K, payload: InstanceEvents[K]) => {
-    overlay?.record([type, payload] as never);
+    overlay?._record([type, payload] as never);
     // A failing log listener is not logged: that would call it again.
     listeners[type].forEach((listener) => safe(type === 'log' ? undefined : log, type + ' listener', () => listener(payload)));
   };
@@ -68,7 +68,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   const session = createSession(mayStore, urlParams);
   const ids = createIds(refused, lost);
   // Each event carries the ids and the consent it may (contract 5), as consent is when it is built.
-  const events = createEvents(session, urlParams, (event, now) => ids.stamp(event, consent, now));
+  const events = createEvents(session, urlParams, (event, now) => ids._stamp(event, consent, now));
 
   const delivery = createDelivery({ adapters, batch: resolved.batch, consent: () => consent, report, count, log });
 
@@ -76,7 +76,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
     let event;
     try {
       if (destroyed) throw 'track after destroy()';
-      event = events.build(name, params, own);
+      event = events._build(name, params, own);
     } catch (error) {
       return fail(`track(${show(name)}): ${describe(error)}`) || '';
     }
@@ -95,7 +95,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       settings: resolved.trackers,
       dom,
       context: { emit: (name, params) => safe(log, name, () => track(name, params as Params, true)), redactUrl: (url) => redactUrl(url, urlParams) },
-      routeChanged: events.routeChanged,
+      routeChanged: events._routeChanged,
       lost: (message) => (lost(message), report('*', 'dropped', [], 'part_unavailable')),
       log,
     });
@@ -110,8 +110,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, and the
   // page view counts as activity in the session (the first read of localStorage can block for
   // milliseconds, and an idle moment is where that belongs, not a click).
-  if (mayStore()) dom.later(() => (session.touch(Date.now()), delivery.each((outbox) => outbox.flush())));
-  if ((debugOn = resolved.debug)) overlay.open();
+  if (mayStore()) dom.later(() => (session._touch(Date.now()), delivery.each((outbox) => outbox.flush())));
+  if ((debugOn = resolved.debug)) overlay._open();
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
   const instance: Instance<any> = {
@@ -123,12 +123,12 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       consent = applyConsent(consent, update, gpc);
       delivery.consentChanged(couldStore);
       // Withdrawn: no identifier may remain.
-      if (couldStore && !mayStore()) session.forget();
+      if (couldStore && !mayStore()) session._forget();
     },
-    identify: (identity) => void ((problem) => problem && fail(problem))(ids.identify(identity)),
+    identify: (identity) => void ((problem) => problem && fail(problem))(ids._identify(identity)),
     flush: () => delivery.each((outbox) => outbox.flush()),
     debug(on = true) {
-      if ((debugOn = !!on)) overlay!.open();
+      if ((debugOn = !!on)) overlay!._open();
     },
     on(type, listener) {
       // Own keys only: `on('constructor')` must not find Object.prototype's.

@@ -45,10 +45,10 @@ const loadIdentity = () => import('./identify').then((module) => module.identity
 type Entry = [raw: EventIds, hashing: Promise<EventIds | void>];
 
 /**
- * One instance's identity and identifiers. `identify` returns a problem with its argument's shape, else
+ * One instance's identity and identifiers. `_identify` returns a problem with its argument's shape, else
  * nothing; the e-mail and phone are checked, normalised and hashed by the lazy part `./identify`
  * (`microconv-identify.js` for the script tag, fetched at the first identify() that gives one), whose
- * problems go to `refused`, and whose absence to `unavailable`. `stamp` gives an event the consent it is
+ * problems go to `refused`, and whose absence to `unavailable`. `_stamp` gives an event the consent it is
  * tracked under and the ids that consent allows.
  */
 export function createIds(refused: (message: string) => void, unavailable: (message: string) => void) {
@@ -60,7 +60,7 @@ export function createIds(refused: (message: string) => void, unavailable: (mess
   let composed: string[] = [];
 
   return {
-    identify(identity: Identity): string | void {
+    _identify(identity: Identity): string | void {
       const { user_id, email, phone } = Object(identity) as Identity;
       if (!identity || typeof identity != 'object' || [user_id, email, phone].some((value) => value != null && typeof value != 'string')) return 'identify() takes { user_id?, email?, phone? }, strings';
       userId = user_id || undefined;
@@ -80,7 +80,7 @@ export function createIds(refused: (message: string) => void, unavailable: (mess
           .catch(() => {}),
       ]);
     },
-    stamp(event: MicroconvEvent & Waiting, consent: ConsentState, now: number) {
+    _stamp(event: MicroconvEvent & Waiting, consent: ConsentState, now: number) {
       const fbclid = event.attribution.fbclid;
       const ids: EventIds = {};
       if (fbclid && composed[0] != fbclid) composed = [fbclid, composeFbc(fbclid, now)];
