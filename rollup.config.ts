@@ -72,7 +72,8 @@ const fetchLazyParts = (): Plugin => ({
   transform(code, id) {
     if (!LAZY_FROM.includes(id)) return null;
     const rewritten = code.replace(/import\('\.\/(?:[\w-]+\/)*([\w-]+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
-    if (/import\(/.test(rewritten)) this.error('a lazy part whose line the build cannot read: write it as the others are');
+    const unread = /import\(/.test(rewritten) || [...rewritten.matchAll(/loadPart\("([\w-]+)"\)/g)].some(([, name]) => !lazyParts.some((part) => part.name === name));
+    if (unread) this.error('a lazy part whose line the build cannot read: write it as the others are');
     return { code: `import { loadPart } from ${JSON.stringify(resolve('src/core/loader.ts'))};\n${rewritten}`, map: null };
   },
 });
