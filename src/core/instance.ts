@@ -66,7 +66,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const session = createSession(mayStore, urlParams);
-  const ids = createIds(refused, lost);
+  const ids = createIds(fail, refused, lost);
   // Each event carries the ids and the consent it may (contract 5), as consent is when it is built.
   const events = createEvents(session, urlParams, (event, now) => ids._stamp(event, consent, now));
 
@@ -125,7 +125,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       // Withdrawn: no identifier may remain.
       if (couldStore && !mayStore()) session._forget();
     },
-    identify: (identity) => void ((problem) => problem && fail(problem))(ids._identify(identity)),
+    identify: ids._identify,
     flush: () => delivery.each((outbox) => outbox.flush()),
     debug(on = true) {
       if ((debugOn = !!on)) overlay!._open();

@@ -45,13 +45,13 @@ const loadIdentity = () => import('./identify').then((module) => module.identity
 type Entry = [raw: EventIds, hashing: Promise<EventIds | void>];
 
 /**
- * One instance's identity and identifiers. `_identify` returns a problem with its argument's shape, else
- * nothing; the e-mail and phone are checked, normalised and hashed by the lazy part `./identify`
+ * One instance's identity and identifiers. `_identify` refuses an argument of the wrong shape at once
+ * (`fail`); the e-mail and phone are checked, normalised and hashed by the lazy part `./identify`
  * (`microconv-identify.js` for the script tag, fetched at the first identify() that gives one), whose
  * problems go to `refused`, and whose absence to `unavailable`. `_stamp` gives an event the consent it is
  * tracked under and the ids that consent allows.
  */
-export function createIds(refused: (message: string) => void, unavailable: (message: string) => void) {
+export function createIds(fail: (message: string) => void, refused: (message: string) => void, unavailable: (message: string) => void) {
   let userId: string | undefined;
   // The raw values (as given, then normalised), and the hashing to come; then the hashes, once known.
   let waiting: Entry | undefined;
@@ -60,9 +60,9 @@ export function createIds(refused: (message: string) => void, unavailable: (mess
   let composed: string[] = [];
 
   return {
-    _identify(identity: Identity): string | void {
+    _identify(identity: Identity): void {
       const { user_id, email, phone } = Object(identity) as Identity;
-      if (!identity || typeof identity != 'object' || [user_id, email, phone].some((value) => value != null && typeof value != 'string')) return 'identify() takes { user_id?, email?, phone? }, strings';
+      if (!identity || typeof identity != 'object' || [user_id, email, phone].some((value) => value != null && typeof value != 'string')) return fail('identify() takes { user_id?, email?, phone? }, strings');
       userId = user_id || undefined;
       known = waiting = undefined;
       if (!email && !phone) return;
