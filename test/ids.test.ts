@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { init } from '../src/core/instance';
 import { composeFbc, gaClientId, hashed, readCookie } from '../src/lib/ids';
-import { googleEmail, normaliseEmail, normalisePhone, sha256 } from '../src/lib/identify';
+import { googleEmail, normaliseEmail, normalisePhone, sha256 } from '../src/lib/hashing';
 import { payload } from '../src/adapters/endpoint';
 import type { Adapter, MicroconvEvent } from '../src/types';
 
