@@ -20,12 +20,18 @@ export const OPTIONS: Record<string, string> = {
   parts: 'an array of parts ({ kind: tracker, adapter or consent, … })',
 };
 
-/** Each problem's message, by its code, from what was refused and the values the check gave (described already). */
+/** The keys of the objects the check gave (its tests, the registry's parts), each once, in order. */
+const keys = (...objects: object[]) => [...new Set(objects.flatMap(Object.keys))];
+
+/**
+ * Each problem's message, by its code, from what was refused and the values the check gave: values of
+ * the page described already (`show`), the registry's objects as they are.
+ */
 const WORDS: Record<string, (what: string, ...values: any[]) => string> = {
-  rule: (what, key: string, value: string, sources: string[]) => `${what} must be ${OPTIONS[key]}${key === 'consent' ? ` (${sources})` : ''}, not ${value}`,
+  rule: (what, key: string, value: string, sources: object) => `${what} must be ${OPTIONS[key]}${key === 'consent' ? ` (${keys(sources)})` : ''}, not ${value}`,
   options: (what, value: string, off?: boolean) => `${what} must be ${off ? 'false or ' : ''}an object of options, not ${value}`,
-  unknown: (what, known: string[]) => `unknown ${what} (known: ${known})`,
-  unregistered: (what, registered: string[]) => `unknown ${what} (registered: ${registered})`,
+  unknown: (what, ...known: object[]) => `unknown ${what} (known: ${keys(...known)})`,
+  unregistered: (what, registered: object) => `unknown ${what} (registered: ${keys(registered)})`,
   value: (what, value: string) => `${what} cannot be ${value}`,
   read: (what, error: string) => `${what} cannot be read: ${error}`,
   twice: (what) => `${what} is listed twice`,
@@ -44,6 +50,3 @@ const WORDS: Record<string, (what: string, ...values: any[]) => string> = {
 
 /** The full message of `problem`. */
 export const word = ([what, code, ...values]: Problem): string => WORDS[code]!(what, ...values);
-
-/** The codes this file words: every problem the checks make has one (a test holds them to it). */
-export const CODES = Object.keys(WORDS);

@@ -64,14 +64,14 @@ export const RULES: Record<string, OptionTest> = {
 };
 
 /** Option `key`'s value `value` fails its rule; `sources`: the consent sources a `consent` may name. */
-const ruleProblem = (key: string, value: unknown, sources?: string[]): Problem => ['option ' + key, 'rule', key, show(value), sources];
+const ruleProblem = (key: string, value: unknown, sources?: object): Problem => ['option ' + key, 'rule', key, show(value), sources];
 
 /** Why `value`, the options at `path` of a part with these `tests`, cannot be used; undefined when it can. */
 function partProblem(path: string, value: unknown, tests: OptionTests | undefined, off?: boolean): Problem | undefined {
   if (off && value === false) return;
   if (!isPlain(value)) return ['option ' + path, 'options', show(value), off];
   for (const [key, setting] of tests ? Object.entries(value) : []) {
-    if (!own(tests!, key)) return [`option ${path}.${key}`, 'unknown', Object.keys(tests!)];
+    if (!own(tests!, key)) return [`option ${path}.${key}`, 'unknown', tests];
     if (setting !== undefined && !tests![key]!(setting)) return [`option ${path}.${key}`, 'value', show(setting)];
   }
 }
@@ -146,11 +146,11 @@ function checkOption(key: string, value: any, resolved: ResolvedOptions): Proble
   // The core's own options first: `endpoint` is the collector URL, not the endpoint adapter's options.
   const rule = own(RULES, key) ? RULES[key] : undefined;
   const part = !rule && own(registry.adapters, key) ? registry.adapters[key] : undefined;
-  if (!rule && !part) return ['option ' + key, 'unknown', [...Object.keys(RULES), ...Object.keys(registry.adapters)]];
+  if (!rule && !part) return ['option ' + key, 'unknown', RULES, registry.adapters];
   if (key === 'parts') return;
   if (key === 'consent' && typeof value === 'string' && own(registry.consents, value)) return void (resolved.consent = value);
   if (part) return partProblem(key, value, part.options);
-  if (!rule!(value)) return ruleProblem(key, value, Object.keys(registry.consents));
+  if (!rule!(value)) return ruleProblem(key, value, registry.consents);
   if (key === 'trackers') return trackersProblem(value, resolved);
   if (key === 'batch') Object.assign(resolved.batch, value);
   else if (key === 'urlParams') resolved.urlParams = (value as string[]).map((name) => name.toLowerCase());
@@ -162,7 +162,7 @@ function trackersProblem(trackers: Record<string, unknown>, resolved: ResolvedOp
   const known = { ...resolved.registry.trackerKeys, ...CORE_TRACKER_KEYS };
   let first: Problem | undefined;
   for (const [name, settings] of Object.entries(trackers)) {
-    const problem = own(known, name) ? partProblem('trackers.' + name, settings, known[name], true) : (['tracker ' + name, 'unknown', Object.keys(known)] as Problem);
+    const problem = own(known, name) ? partProblem('trackers.' + name, settings, known[name], true) : (['tracker ' + name, 'unknown', known] as Problem);
     if (problem) first ||= problem;
     else resolved.trackers[name] = settings;
   }
@@ -176,7 +176,7 @@ function trackersProblem(trackers: Record<string, unknown>, resolved: ResolvedOp
 function adapterFrom(item: any, resolved: ResolvedOptions, options: Record<string, any>, onError: (message: string) => void): Adapter | Problem {
   const { adapters } = resolved.registry;
   if (typeof item === 'string') {
-    if (!own(adapters, item)) return ['adapter ' + show(item), 'unregistered', Object.keys(adapters)];
+    if (!own(adapters, item)) return ['adapter ' + show(item), 'unregistered', adapters];
     // Its options were checked above; a faulty one was left out.
     const settings = own(options, item) && isPlain(options[item]) && !partProblem(item, options[item], adapters[item]!.options) ? options[item] : undefined;
     return adapterOf(adapters[item]!, settings, resolved.endpoint, onError);

@@ -17,7 +17,7 @@ import { badName, badParams, described, fuzz, goodName, goodParams, notAnObject,
 
 type Init = typeof npmInit;
 const parts = Object.values(builtIns) as Part[];
-const SHORT = / was refused; the details follow in the console$/;
+const SHORT = / cannot be used; the details follow in the console$/;
 
 /** The core as the script tag's build makes it, fresh: no words yet. */
 async function scriptTagInit(): Promise<Init> {
