@@ -80,17 +80,24 @@ const fetchLazyParts = (): Plugin => ({
  */
 const errorsPart = { path: 'core/errors', exported: 'word', name: 'errors' };
 const EXPLAIN = resolve('src/core/explain.ts');
-const explainLater = (): Plugin => ({
-  name: 'microconv-explain-later',
-  // First: node-resolve would otherwise find `explain.ts` before this plugin is asked.
-  resolveId: {
-    order: 'pre',
-    async handler(source, importer, options) {
-      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
-      return resolved?.id === EXPLAIN ? resolve('src/core/explain-later.ts') : null;
+const explainLater = (): Plugin => {
+  let swapped = false;
+  return {
+    name: 'microconv-explain-later',
+    // First: node-resolve would otherwise find `explain.ts` before this plugin is asked.
+    resolveId: {
+      order: 'pre',
+      async handler(source, importer, options) {
+        const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+        return resolved?.id === EXPLAIN ? ((swapped = true), resolve('src/core/explain-later.ts')) : null;
+      },
     },
-  },
-});
+    // Without the swap, microconv.js would carry the words it is meant to fetch.
+    buildEnd(error) {
+      if (!error && !swapped) this.error('microconv.js: explain.ts was not swapped for explain-later.ts');
+    },
+  };
+};
 if (lazyParts.some((part) => part.name === errorsPart.name)) throw new Error('src/parts.ts: a lazy part takes the name of microconv-errors.js');
 
 /** `microconv-<name>.js`: the part's code, handed to the loader of `microconv.js` (see `loadPart`). */
