@@ -2,11 +2,12 @@ import type { CanonicalEvents, ConsentSource, ConsentUpdate, DeliveryStatus, Eve
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { createIds } from '../lib/ids';
-import { consentProblem, own, show } from '../lib/validate';
+import { consentProblem, own, show, within, type Problem } from '../lib/validate';
 import { applyConsent, globalPrivacyControl } from './consent';
 import { createDelivery } from './delivery';
 import { createDom } from './dom';
 import { createEvents } from './events';
+import { explain } from './explain';
 import { watchLifecycle } from './lifecycle';
 import { resolveOptions } from './options';
 import { createOverlay } from './overlay';
@@ -50,7 +51,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   /** Bad input found later (no caller to throw to): a console error and a counted drop. */
   const refused = (message: string) => (log('error', message), report('*', 'dropped', [], 'invalid'));
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
-  const fail = (message: string): undefined => {
+  const fail = (problem: Problem | string): undefined => {
+    const message = explain(problem, (full) => log('error', full));
     if (throws) throw new TypeError('microconv: ' + message);
     refused(message);
   };
@@ -78,7 +80,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       if (destroyed) throw 'track after destroy()';
       event = events._build(name, params, own);
     } catch (error) {
-      return fail(`track(${show(name)}): ${describe(error)}`) || '';
+      return fail(within(`track(${show(name)})`, error)) || '';
     }
     emit('event', event);
     delivery.add(event);
