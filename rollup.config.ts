@@ -82,7 +82,7 @@ const fetchLazyParts = (): Plugin => ({
  * The words of refusals are a lazy part too (`microconv-errors.js`), fetched on the first error: in
  * `microconv.js`, `explain-later.ts` takes the place of `explain.ts`, which bundles them.
  */
-const errorsPart = { path: 'core/errors', exported: 'word', name: 'errors' };
+const errorsPart = { file: resolve('src/core/errors.ts'), exported: 'word', name: 'errors' };
 const EXPLAIN = resolve('src/core/explain.ts');
 const explainLater = (): Plugin => {
   let swapped = false;
