@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, createOutbox, sizeOf, type OutboxOptions } from '../src/core/outbox';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, claimRule, type Journal, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, claimAll, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -16,28 +16,24 @@ const event = (params: Record<string, unknown> = {}): MicroconvEvent => ({
   attribution: { utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null, gclid: null, fbclid: null, landing_page: '', referrer: '' },
 });
 
-/** A journal with the semantics of the IndexedDB one, in memory. */
+/** A journal with the semantics of the IndexedDB one, in memory: rows as IndexedDB would hold them, in either format. */
 function memoryJournal() {
-  const rows = new Map<string, StoredEvent>();
+  const rows = new Map<string, StoredEvent | ShortStoredEvent>();
+  const idOf = (stored: StoredEvent | ShortStoredEvent) => readStored(stored).event.event_id;
   const journal: Journal = {
-    put: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored })),
-    release: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored, o: null, l: 0 })),
+    put: async (_, events) => void events.forEach((stored) => rows.set(idOf(stored), { ...stored })),
     remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
     clear: async () => rows.clear(),
     claim: async (_, owner, now, gone, live) => {
-      const claimed: StoredEvent[] = [];
-      const owners = new Set<string>();
-      let until = Infinity;
-      for (const row of [...rows.values()]) {
-        const rule = claimRule(row, owner, now, gone, live);
-        if (rule === 'delete') rows.delete(row.e.event_id);
-        else if (rule === 'leave') owners.add(row.o!), (until = Math.min(until, row.l));
-        else claimed.push(row), rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
-      }
-      return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners, until };
+      const { claim, take, drop } = claimAll([...rows.values()], owner, now, gone, live);
+      for (const id of drop) rows.delete(id);
+      for (const stored of take) rows.set(idOf(stored), stored);
+      return claim;
     },
   };
-  return Object.assign(journal, { rows });
+  /** The rows, read in today's format. */
+  const read = () => [...rows.values()].map(readStored);
+  return Object.assign(journal, { rows, read });
 }
 
 type Report = { status: DeliveryStatus; ids: string[]; reason?: string };
@@ -180,16 +176,17 @@ describe('retries', () => {
 
   it('does not beacon after a failure when the events are stored for the next page', async () => {
     const journal = memoryJournal();
-    vi.spyOn(journal, 'release');
     let failing = true;
     const { outbox, calls } = setup(() => (failing ? Promise.reject(deliveryError('network', true)) : undefined), { journal: () => journal });
     outbox.add([event()]);
     await outbox.flush();
     expect(calls).toHaveLength(1);
     failing = false;
+    const put = vi.spyOn(journal, 'put');
     outbox.leave();
     expect(calls).toHaveLength(1);
-    expect(journal.release).toHaveBeenCalledOnce();
+    // Freed, once, for the next page.
+    expect(put.mock.calls).toEqual([['test', [expect.objectContaining({ owner: null, leaseUntil: 0 })]]]);
   });
 });
 
@@ -199,8 +196,8 @@ describe('the journal', () => {
     const left = event();
     const taken = event();
     await journal.put('test', [
-      { e: left, o: null, l: 0, q: 1 },
-      { e: taken, o: 'other-tab', l: Date.now() + LEASE_MS, q: 1 },
+      { event: left, owner: null, leaseUntil: 0, sequence: 1 },
+      { event: taken, owner: 'other-tab', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
     const { outbox, calls, reports } = setup(() => {}, { journal: () => journal });
     const mine = event();
@@ -215,7 +212,7 @@ describe('the journal', () => {
     ['throws at once', () => { throw new Error('indexedDB.open is broken'); }],
     ['rejects', () => Promise.reject(new Error('open failed'))],
   ])('carries on in memory when IndexedDB %s', async (_, broken) => {
-    const journal = { put: broken, claim: broken, remove: broken, release: broken, clear: broken } as unknown as Journal;
+    const journal = { put: broken, claim: broken, remove: broken, clear: broken } as unknown as Journal;
     const journalFailed = vi.fn();
     let usable = true;
     const { outbox, ids } = setup(() => {}, {
@@ -327,7 +324,7 @@ describe('the journal', () => {
     await outbox.flush();
     outbox.leave();
     expect(calls).toHaveLength(1);
-    expect([...journal.rows.values()].map((row) => row.o)).toEqual([null]);
+    expect(journal.read().map((row) => row.owner)).toEqual([null]);
   });
 });
 
@@ -341,9 +338,9 @@ describe('leaving the page', () => {
     const sent = calls.flatMap((call) => call.ids);
     expect(sent).toEqual(events.slice(0, 3).map((e) => e.event_id)); // 3 × 20 kB fit, a 4th would not
     expect(calls.every((call) => call.leaving)).toBe(true);
-    const left = [...journal.rows.values()];
-    expect(left.map((row) => row.e.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
-    expect(left.every((row) => row.o === null)).toBe(true);
+    const left = journal.read();
+    expect(left.map((row) => row.event.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
+    expect(left.every((row) => row.owner === null)).toBe(true);
   });
 
   it("tells the next page, through localStorage, which of a closed page's events to take over and which it sent", async () => {
@@ -355,7 +352,7 @@ describe('leaving the page', () => {
     await Promise.resolve(); // stored at the end of the task
     closing.outbox.leave(true);
     // The page's IndexedDB writes at pagehide may not land: as if none had, every event is still its own.
-    for (const row of journal.rows.values()) row.o = 'closing';
+    for (const row of journal.read()) journal.rows.set(row.event.event_id, { ...row, owner: 'closing' });
     const next = setup(() => {}, { journal: () => journal, owner: 'next' });
     await next.outbox.flush();
     expect(next.calls.flatMap((call) => call.ids)).toEqual(events.slice(3).map((e) => e.event_id));
@@ -425,7 +422,7 @@ describe('leaving the page', () => {
     const journal = memoryJournal();
     const burst = Array.from({ length: 8 }, () => ({ ...event(), ts: 1000 }));
     // Stored in a shuffled order, as IndexedDB returns them (by random id).
-    await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ e: burst[i]!, o: null, l: 0, q: i + 1 })));
+    await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ event: burst[i]!, owner: null, leaseUntil: 0, sequence: i + 1 })));
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls.flatMap((call) => call.ids)).toEqual(burst.map((e) => e.event_id));
@@ -538,7 +535,7 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
   it('keeps its count across page loads, so that reloading does not renew its budget', async () => {
     const journal = memoryJournal();
     const poison = event({ poison: true });
-    await journal.put('test', [{ e: poison, o: null, l: 0, q: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
+    await journal.put('test', [{ event: poison, owner: null, leaseUntil: 0, sequence: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
     const delivered: string[] = [];
     const { outbox, reports } = setup(poisoned(delivered), { journal: () => journal });
     const fresh = event();
@@ -563,7 +560,7 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
     outbox.add([event()]);
     outbox.leave(true);
     expect(calls.slice(before).flatMap((call) => call.ids)).not.toContain(poison.event_id);
-    expect(journal.rows.get(poison.event_id)).toMatchObject({ o: null, strikes: 1 });
+    expect(journal.rows.get(poison.event_id)).toMatchObject({ owner: null, strikes: 1 });
   });
 });
 
@@ -608,7 +605,7 @@ describe('sent once when hidden (issue 10, defect 4)', () => {
 });
 
 describe('claims on stored events (issue 10, defect 3)', () => {
-  const row = (owner: string, lease: number): StoredEvent => ({ e: event(), o: owner, l: lease, q: 1 });
+  const row = (owner: string, lease: number): StoredEvent => ({ event: event(), owner, leaseUntil: lease, sequence: 1 });
   const now = 1_000_000;
 
   it('with Web Locks: an owner without a lock has gone, whatever its lease; one with a lock keeps its events', () => {
@@ -629,8 +626,8 @@ describe('claims on stored events (issue 10, defect 3)', () => {
     const dead = event();
     const held = event();
     await journal.put('test', [
-      { e: dead, o: 'crashed', l: Date.now() + LEASE_MS, q: 1 },
-      { e: held, o: 'other', l: Date.now() + LEASE_MS, q: 1 },
+      { event: dead, owner: 'crashed', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
+      { event: held, owner: 'other', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
     const alive = new Set(['other']);
     const watched: string[] = [];
@@ -647,7 +644,7 @@ describe('claims on stored events (issue 10, defect 3)', () => {
   it('without Web Locks, a page that stays open takes over a foreign lease when it runs out', async () => {
     const journal = memoryJournal();
     const foreign = event();
-    await journal.put('test', [{ e: foreign, o: 'crashed', l: Date.now() + 30_000, q: 1 }]);
+    await journal.put('test', [{ event: foreign, owner: 'crashed', leaseUntil: Date.now() + 30_000, sequence: 1 }]);
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls).toEqual([]);

@@ -1,5 +1,15 @@
+/**
+ * The journal and its claims: what the queues keep in storage, who owns it, and the one home of that
+ * storage. Every IndexedDB and localStorage access of the outbox goes through this file: the stored
+ * events (IndexedDB, through idb-keyval), the marks closing pages leave (`GONE_KEY`) and a server's
+ * Retry-After (`WAIT_KEY`, both localStorage). The Web Locks that tie a claim to a live tab are in
+ * `locks.ts`.
+ */
 import { createStore, promisifyRequest } from 'idb-keyval';
 import type { MicroconvEvent } from '../types';
+import { toJson } from '../lib/json';
+import { storage } from './session';
+import type { OwnerLocks } from './locks';
 
 /**
  * How long a claim on a stored event lasts where Web Locks are missing (see `claimRule`). It covers a
@@ -18,8 +28,78 @@ export const LEASE_MS = 60_000;
  */
 export const GONE_KEY = 'microconv:gone:';
 
+/** Where a server's Retry-After is kept for the pages that come after, per queue. */
+export const WAIT_KEY = 'microconv:wait:';
+
 /** Closed instances of a queue: for each, the ids of the events it freed. */
 export type Gone = Map<string, Set<string>>;
+
+/** A stored event, as IndexedDB holds it. */
+export interface StoredEvent {
+  event: MicroconvEvent;
+  /** The instance that holds it, or null when it is free for any. */
+  owner: string | null;
+  /** When the owner's claim runs out, where Web Locks are missing (see `claimRule`); 0 when free. */
+  leaseUntil: number;
+  /** Its place among the events its page tracked: the order of events of the same millisecond. */
+  sequence: number;
+  /** It failed before: it never shares a request with an event that has not (see the outbox). */
+  suspect?: boolean;
+  /** Its failures on its own while the destination took other events: its spent retry budget. */
+  strikes?: number;
+}
+
+/** A stored event as earlier versions kept it, with one-letter names: still read, and rewritten in today's names when claimed. */
+export interface ShortStoredEvent {
+  e: MicroconvEvent;
+  o: string | null;
+  l: number;
+  q: number;
+  suspect?: boolean;
+  strikes?: number;
+}
+
+/** Any stored event, in today's names: a record of the one-letter format is read as what it says. */
+export const readStored = (stored: StoredEvent | ShortStoredEvent): StoredEvent =>
+  'e' in stored ? { event: stored.e, owner: stored.o, leaseUntil: stored.l, sequence: stored.q, suspect: stored.suspect, strikes: stored.strikes } : stored;
+
+/**
+ * A queued event as memory holds it. Its fields are never stored under these names (`toStored` names
+ * them), so the minifier may shorten them.
+ */
+export interface Entry {
+  _event: MicroconvEvent;
+  _id: string;
+  /** The end of this instance's claim on it (0: freed; see `claimRule`). */
+  _lease: number;
+  _sequence: number;
+  _suspect?: boolean;
+  _strikes?: number;
+  /** Failed attempts that did not say whether to retry. */
+  _tries: number;
+  /** The most events it may share a request with: halved each time its batch fails while others go. */
+  _cap?: number;
+}
+
+export const toEntry = (stored: StoredEvent): Entry => ({
+  _event: stored.event,
+  _id: stored.event.event_id,
+  _lease: stored.leaseUntil,
+  _sequence: stored.sequence,
+  _suspect: stored.suspect,
+  _strikes: stored.strikes,
+  _tries: 0,
+});
+
+/** What is stored of an entry, held by `owner` (null: freed for any, with no lease). */
+const toStored = (entry: Entry, owner: string | null): StoredEvent => ({
+  event: entry._event,
+  owner,
+  leaseUntil: owner ? entry._lease : 0,
+  sequence: entry._sequence,
+  suspect: entry._suspect,
+  strikes: entry._strikes,
+});
 
 /**
  * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
@@ -32,23 +112,10 @@ export type Gone = Map<string, Set<string>>;
  * Without Web Locks (`live` undefined), its lease has run out.
  */
 export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Gone, live?: Set<string>): 'take' | 'delete' | 'leave' {
-  const freed = stored.o && gone.get(stored.o);
-  if (freed) return freed.has(stored.e.event_id) ? 'take' : 'delete';
-  const left = live ? !live.has(stored.o!) && stored.l - LEASE_MS <= now : stored.l < now;
-  return stored.o === owner || !stored.o || left ? 'take' : 'leave';
-}
-
-/** A stored event: the event, its owner (an instance id, or null when free) and the end of the lease. */
-export interface StoredEvent {
-  e: MicroconvEvent;
-  o: string | null;
-  l: number;
-  /** Its place among the events its page tracked: the order of events of the same millisecond. */
-  q: number;
-  /** It failed before: it never shares a request with an event that has not (see the outbox). */
-  suspect?: boolean;
-  /** Its failures on its own while the destination took other events: its spent retry budget. */
-  strikes?: number;
+  const freed = stored.owner && gone.get(stored.owner);
+  if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
+  const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
+  return stored.owner === owner || !stored.owner || left ? 'take' : 'leave';
 }
 
 /** What a claim returns. */
@@ -62,12 +129,31 @@ export interface Claim {
 }
 
 /**
+ * `claimRule` over the stored events of a queue, in either format: the claim, and what to write back
+ * (`take`: rewritten under the claimer's name and lease, in today's format) and to delete.
+ */
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live?: Set<string>) {
+  const claim: Claim = { claimed: [], owners: new Set(), until: Infinity };
+  const take: StoredEvent[] = [];
+  const drop: string[] = [];
+  for (const stored of records.map(readStored)) {
+    const rule = claimRule(stored, owner, now, gone, live);
+    if (rule === 'delete') drop.push(stored.event.event_id);
+    else if (rule === 'leave') claim.owners.add(stored.owner!), (claim.until = Math.min(claim.until, stored.leaseUntil));
+    else claim.claimed.push(stored), take.push({ ...stored, owner, leaseUntil: now + LEASE_MS });
+  }
+  claim.claimed.sort((a, b) => a.event.ts - b.event.ts || a.sequence - b.sequence);
+  return { claim, take, drop };
+}
+
+/**
  * The durable side of the queues: unsent events in IndexedDB (through idb-keyval), shared by the tabs
  * of the site. An event belongs to one instance at a time. A claim is one read-write transaction, and
  * IndexedDB runs read-write transactions on a store one after another, so no two tabs both claim, and
  * then both send, the same event.
  */
 export interface Journal {
+  /** Writes events (freed ones, too: owner null). */
   put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
    * Claims, until `now + LEASE_MS`, every event of `queue` that `claimRule` gives `owner`, and deletes
@@ -75,8 +161,6 @@ export interface Journal {
    */
   claim(queue: string, owner: string, now: number, gone: Gone, live?: Set<string>): Promise<Claim>;
   remove(queue: string, ids: string[]): Promise<void>;
-  /** Frees events the caller holds a live lease on, for other tabs and the next page load. */
-  release(queue: string, events: StoredEvent[]): Promise<void>;
   /** Deletes every stored event (consent withdrawn). */
   clear(): Promise<void>;
 }
@@ -90,41 +174,123 @@ export function openJournal(): Journal | undefined {
     return undefined;
   }
   const key = (queue: string, id: string) => queue + ' ' + id;
-  // Writes that must land from a closing page commit at once, rather than at the end of the task.
-  const write = (queue: string, events: StoredEvent[], owner?: null) =>
+  // Blind writes (one request each), so they land from a closing page: they commit at once, rather
+  // than at the end of the task.
+  const write = (change: (s: IDBObjectStore) => void) =>
     store('readwrite', (s) => {
-      for (const stored of events) s.put(owner === null ? { ...stored, o: null, l: 0 } : stored, key(queue, stored.e.event_id));
+      change(s);
       s.transaction.commit?.();
       return promisifyRequest(s.transaction);
     });
 
   return {
-    put: write,
-    // Blind writes (one request each), so they land from a closing page. Only events whose lease is
-    // still ours are released, and no other tab can have claimed those.
-    release: (queue, events) => write(queue, events, null),
+    put: (queue, events) => write((s) => events.forEach((stored) => s.put(stored, key(queue, stored.event.event_id)))),
+    remove: (queue, ids) => write((s) => ids.forEach((id) => s.delete(key(queue, id)))),
     claim: (queue, owner, now, gone, live) =>
       store('readwrite', async (s) => {
-        const range = IDBKeyRange.bound(queue + ' ', queue + ' \uffff');
-        const claimed: StoredEvent[] = [];
-        const owners = new Set<string>();
-        let until = Infinity;
-        for (const item of await promisifyRequest<StoredEvent[]>(s.getAll(range))) {
-          const rule = claimRule(item, owner, now, gone, live);
-          if (rule === 'delete') s.delete(key(queue, item.e.event_id));
-          else if (rule === 'leave') owners.add(item.o!), (until = Math.min(until, item.l));
-          else claimed.push(item), s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
-        }
+        const { claim, take, drop } = claimAll(await promisifyRequest(s.getAll(IDBKeyRange.bound(queue + ' ', queue + ' \uffff'))), owner, now, gone, live);
+        for (const id of drop) s.delete(key(queue, id));
+        for (const stored of take) s.put(stored, key(queue, stored.event.event_id));
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
-        return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners, until };
-      }),
-    remove: (queue, ids) =>
-      store('readwrite', (s) => {
-        for (const id of ids) s.delete(key(queue, id));
-        s.transaction.commit?.();
-        return promisifyRequest(s.transaction);
+        return claim;
       }),
     clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
   };
 }
+
+/**
+ * The closed instances of a queue (`GONE_KEY` marks) and the events each freed. `keep` says which may
+ * still matter; the marks of the others are removed: a mark is needed only while its instance's events
+ * are in the store.
+ */
+function goneInstances(prefix: string, keep: (owner: string) => boolean = () => true): Gone {
+  const gone: Gone = new Map();
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(localStorage);
+  } catch {}
+  for (const key of keys) {
+    const owner = key.slice(prefix.length);
+    if (!key.startsWith(prefix)) continue;
+    if (!keep(owner)) storage('removeItem', key);
+    else {
+      try {
+        gone.set(owner, new Set(freedBy(key)));
+      } catch {}
+    }
+  }
+  return gone;
+}
+
+/** The ids a `GONE_KEY` mark says its instance freed; throws where there is no mark, or it is unreadable. */
+const freedBy = (mark: string): string[] => JSON.parse(storage('getItem', mark)!)[1];
+
+/**
+ * The storage of one queue, as its outbox uses it: in memory's terms (entries), held by `owner`.
+ *
+ * Every journal call goes through here; its first failure hands the queue to memory for good. A broken
+ * IndexedDB can throw at once (a replaced `indexedDB.open`) or fail later: both count. Writes can fail
+ * while deletes work (a full quota), and what was stored before stays there: `remove` (deletes of what
+ * was delivered) still goes to the journal that worked, or a later page would send those events again.
+ * Its failures change nothing.
+ */
+export function queueStore(queue: string, owner: string, journal: () => Journal | undefined, journalFailed: (error: unknown) => void) {
+  // The journal once it has worked for this queue: it may hold our events after it fails.
+  let worked: Journal | undefined;
+  let waitRead = false;
+  const marks = GONE_KEY + queue + ' ';
+  const mark = marks + owner;
+  const use = <T>(task: (j: Journal) => Promise<T>, afterFailure?: boolean): Promise<T | void> => {
+    const current = journal();
+    const j = current || (afterFailure ? worked : undefined);
+    if (!j) return Promise.resolve();
+    return new Promise<T>((resolve) => resolve(task(j))).then(
+      (result) => ((worked = current || worked), result),
+      current ? journalFailed : () => {},
+    );
+  };
+  const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j.put(queue, list.map((entry) => toStored(entry, holder))));
+  return {
+    /** Whether events are stored (else memory alone holds them). */
+    _durable: () => !!journal(),
+    _put: (list: Entry[]) => put(list, owner),
+    /** Frees events this instance holds a live lease on, for other tabs and the next page load: no other tab can have claimed those. */
+    _release: (list: Entry[]) => put(list, null),
+    _remove: (list: Entry[]) => list.length && void use((j) => j.remove(queue, list.map((entry) => entry._id)), true),
+    /** Takes from the journal what this instance may send now (see `claimRule`), or undefined without one. */
+    async _claim(now: number, locks?: OwnerLocks): Promise<(Claim & { _live?: Set<string> }) | void> {
+      let live: Set<string> | undefined;
+      const claim = await use(async (j) => ((live = await locks?.live()), j.claim(queue, owner, now, goneInstances(marks), live)));
+      // Marks of closed instances that hold nothing more are done with.
+      if (claim) goneInstances(marks, (other) => claim.owners.has(other));
+      return claim && { ...claim, _live: live };
+    },
+    /**
+     * The page closes: says which events it freed for the next page (see GONE_KEY); also after the
+     * journal failed, when what was stored before may still be there.
+     */
+    _leave: (freed: string[]) => (journal() || worked) && storage('setItem', mark, toJson([Date.now(), freed])),
+    /** Events that left as the page closed came back refused: freed too, after all. */
+    _freeLate(list: Entry[]) {
+      if (!journal()) return;
+      let freed: string[] = [];
+      try {
+        freed = freedBy(mark);
+      } catch {}
+      storage('setItem', mark, toJson([Date.now(), [...freed, ...list.map((entry) => entry._id)]]));
+      put(list, null);
+    },
+    /** The page is back: it holds its events again. */
+    _back: () => storage('removeItem', mark),
+    /**
+     * A wait a server asked for (Retry-After), which a page before this one may have been told of. Read
+     * once, at the first round, not at start: a first localStorage read can block for milliseconds.
+     */
+    _waitUntil: () => (!waitRead && journal() && ((waitRead = true), Number(storage('getItem', WAIT_KEY + queue)))) || 0,
+    /** The next page load of the site must wait too: the server asked the site, not this page. */
+    _wait: (until: number) => journal() && storage('setItem', WAIT_KEY + queue, String(until)),
+  };
+}
+
+export type QueueStore = ReturnType<typeof queueStore>;
