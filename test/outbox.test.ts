@@ -418,6 +418,26 @@ describe('leaving the page', () => {
     localStorage.clear();
   });
 
+  it('claims what the previous version stored under one-letter names, rewrites it under today\'s, and sends it once', async () => {
+    const journal = memoryJournal();
+    const freed = event();
+    const crashed = event();
+    journal.rows.set(freed.event_id, { e: freed, o: null, l: 0, q: 1 });
+    journal.rows.set(crashed.event_id, { e: crashed, o: 'crashed', l: Date.now() - 1, q: 2, suspect: true, strikes: 2 });
+    let down = true;
+    const { outbox, ids } = setup(() => (down ? Promise.reject(deliveryError('http_503', true)) : undefined), { journal: () => journal });
+    await outbox.flush();
+    expect([...journal.rows.values()]).toEqual([
+      expect.objectContaining({ event: freed, owner: 'me', sequence: 1 }),
+      expect.objectContaining({ event: crashed, owner: 'me', sequence: 2, suspect: true, strikes: 2 }),
+    ]);
+    expect([...journal.rows.values()].some((row) => 'e' in row)).toBe(false);
+    down = false;
+    await outbox.flush();
+    expect(ids('sent').sort()).toEqual([freed.event_id, crashed.event_id].sort());
+    expect(journal.rows.size).toBe(0);
+  });
+
   it('sends what a closed page left in the order it was tracked, even within one millisecond', async () => {
     const journal = memoryJournal();
     const burst = Array.from({ length: 8 }, () => ({ ...event(), ts: 1000 }));
