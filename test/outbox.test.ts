@@ -21,14 +21,11 @@ function memoryJournal() {
   const rows = new Map<string, StoredEvent | ShortStoredEvent>();
   const idOf = (stored: StoredEvent | ShortStoredEvent) => readStored(stored).event.event_id;
   const journal: Journal = {
-    put: async (_, events) => void events.forEach((stored) => rows.set(idOf(stored), { ...stored })),
-    remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
-    clear: async () => rows.clear(),
-    claim: async (_, owner, now, gone, live) => {
-      const { claim, take, drop } = claimAll([...rows.values()], owner, now, gone, live);
-      for (const id of drop) rows.delete(id);
-      for (const stored of take) rows.set(idOf(stored), stored);
-      return claim;
+    _put: async (_, events) => void events.forEach((stored) => rows.set(idOf(stored), { ...stored })),
+    _remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
+    _clear: async () => rows.clear(),
+    _claim: async (_, owner, now, gone, live) => {
+      return claimAll([...rows.values()], owner, now, gone, live, (stored) => rows.set(idOf(stored), stored), (id) => rows.delete(id));
     },
   };
   /** The rows, read in today's format. */
@@ -37,8 +34,10 @@ function memoryJournal() {
 }
 
 type Report = { status: DeliveryStatus; ids: string[]; reason?: string };
+/** The options of an outbox, by their plain names. */
+type Options = { [K in keyof OutboxOptions as K extends `_${infer Name}` ? Name : never]: OutboxOptions[K] };
 
-function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { consent?: () => ConsentValue } = {}) {
+function setup(send: Adapter['send'], overrides: Partial<Options> = {}) {
   const reports: Report[] = [];
   const calls: { ids: string[]; leaving: boolean }[] = [];
   const adapter: Adapter = {
@@ -48,18 +47,20 @@ function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { cons
       return send(events, context);
     },
   };
-  const outbox = createOutbox({
+  const options: Options = {
     adapter,
     owner: 'me',
     consent: () => 'granted',
     journal: () => undefined,
     journalFailed: () => {},
     batch: { size: 3, intervalMs: 1000 },
-    report: (status, ids, reason) => ids.length && reports.push({ status, ids, reason }),
-    note: () => {},
+    report: (status, ids, reason) => void (ids.length && reports.push({ status, ids, reason })),
+    count: () => {},
     log: () => {},
     ...overrides,
-  });
+  };
+  // The outbox's options are `_`-named (internal); here they go by their plain names.
+  const outbox = createOutbox(Object.fromEntries(Object.entries(options).map(([name, value]) => ['_' + name, value])) as unknown as OutboxOptions);
   const ids = (status: DeliveryStatus) => reports.filter((r) => r.status === status).flatMap((r) => r.ids);
   return { outbox, reports, calls, ids };
 }
@@ -182,7 +183,7 @@ describe('retries', () => {
     await outbox.flush();
     expect(calls).toHaveLength(1);
     failing = false;
-    const put = vi.spyOn(journal, 'put');
+    const put = vi.spyOn(journal, '_put');
     outbox.leave();
     expect(calls).toHaveLength(1);
     // Freed, once, for the next page.
@@ -195,7 +196,7 @@ describe('the journal', () => {
     const journal = memoryJournal();
     const left = event();
     const taken = event();
-    await journal.put('test', [
+    await journal._put('test', [
       { event: left, owner: null, leaseUntil: 0, sequence: 1 },
       { event: taken, owner: 'other-tab', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
@@ -212,7 +213,7 @@ describe('the journal', () => {
     ['throws at once', () => { throw new Error('indexedDB.open is broken'); }],
     ['rejects', () => Promise.reject(new Error('open failed'))],
   ])('carries on in memory when IndexedDB %s', async (_, broken) => {
-    const journal = { put: broken, claim: broken, remove: broken, clear: broken } as unknown as Journal;
+    const journal = { _put: broken, _claim: broken, _remove: broken, _clear: broken } as unknown as Journal;
     const journalFailed = vi.fn();
     let usable = true;
     const { outbox, ids } = setup(() => {}, {
@@ -232,10 +233,10 @@ describe('the journal', () => {
    */
   function fillingJournal() {
     const journal = memoryJournal();
-    const put = journal.put;
+    const put = journal._put;
     let full = false;
     let usable = true;
-    journal.put = (...args) => (full ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : put(...args));
+    journal._put = (...args) => (full ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : put(...args));
     const options = { journal: () => (usable ? journal : undefined), journalFailed: () => void (usable = false) };
     return { journal, options, full: () => void (full = true), usable: () => usable };
   }
@@ -274,7 +275,7 @@ describe('the journal', () => {
     await vi.advanceTimersByTimeAsync(0);
     refusing = false;
     // Its deletes at pagehide may not land: as if none had, the stored events stay as they were.
-    journal.remove = async () => {};
+    journal._remove = async () => {};
     closing.outbox.leave(true);
     expect(closing.calls.filter((call) => call.leaving).flatMap((call) => call.ids)).toEqual(expect.arrayContaining(stored.map((e) => e.event_id)));
     await vi.advanceTimersByTimeAsync(LEASE_MS + 1000); // the closed page's claims are over (its Web Lock, in a browser)
@@ -288,7 +289,7 @@ describe('the journal', () => {
   it('stores an event by the end of the task that tracked it, so a crash right after loses nothing', async () => {
     const journal = memoryJournal();
     const { outbox } = setup(() => new Promise(() => {}), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
-    const put = vi.spyOn(journal, 'put');
+    const put = vi.spyOn(journal, '_put');
     const first = event();
     const second = event();
     outbox.add([first]);
@@ -300,13 +301,13 @@ describe('the journal', () => {
 
   it('keeps an event tracked while a round claims from the journal', async () => {
     const journal = memoryJournal();
-    const claim = journal.claim;
+    const claim = journal._claim;
     let during: MicroconvEvent | undefined;
     const { outbox, calls } = setup(() => {}, {
       journal: () => journal,
       batch: { size: 100, intervalMs: 60_000 },
     });
-    journal.claim = async (...args) => {
+    journal._claim = async (...args) => {
       const result = await claim(...args);
       if (!during) outbox.add([(during = event())]); // arrives while the claim is under way
       return result;
@@ -442,7 +443,7 @@ describe('leaving the page', () => {
     const journal = memoryJournal();
     const burst = Array.from({ length: 8 }, () => ({ ...event(), ts: 1000 }));
     // Stored in a shuffled order, as IndexedDB returns them (by random id).
-    await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ event: burst[i]!, owner: null, leaseUntil: 0, sequence: i + 1 })));
+    await journal._put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ event: burst[i]!, owner: null, leaseUntil: 0, sequence: i + 1 })));
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls.flatMap((call) => call.ids)).toEqual(burst.map((e) => e.event_id));
@@ -555,7 +556,7 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
   it('keeps its count across page loads, so that reloading does not renew its budget', async () => {
     const journal = memoryJournal();
     const poison = event({ poison: true });
-    await journal.put('test', [{ event: poison, owner: null, leaseUntil: 0, sequence: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
+    await journal._put('test', [{ event: poison, owner: null, leaseUntil: 0, sequence: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
     const delivered: string[] = [];
     const { outbox, reports } = setup(poisoned(delivered), { journal: () => journal });
     const fresh = event();
@@ -645,13 +646,13 @@ describe('claims on stored events (issue 10, defect 3)', () => {
     const journal = memoryJournal();
     const dead = event();
     const held = event();
-    await journal.put('test', [
+    await journal._put('test', [
       { event: dead, owner: 'crashed', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
       { event: held, owner: 'other', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
     const alive = new Set(['other']);
     const watched: string[] = [];
-    const { outbox, calls } = setup(() => {}, { journal: () => journal, locks: { live: async () => new Set(alive), watch: (owner) => void watched.push(owner) } });
+    const { outbox, calls } = setup(() => {}, { journal: () => journal, locks: { _live: async () => new Set(alive), _watch: (owner) => void watched.push(owner) } });
     await outbox.flush();
     expect(calls.flatMap((call) => call.ids)).toEqual([dead.event_id]);
     expect(watched).toEqual(['other']);
@@ -664,7 +665,7 @@ describe('claims on stored events (issue 10, defect 3)', () => {
   it('without Web Locks, a page that stays open takes over a foreign lease when it runs out', async () => {
     const journal = memoryJournal();
     const foreign = event();
-    await journal.put('test', [{ event: foreign, owner: 'crashed', leaseUntil: Date.now() + 30_000, sequence: 1 }]);
+    await journal._put('test', [{ event: foreign, owner: 'crashed', leaseUntil: Date.now() + 30_000, sequence: 1 }]);
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls).toEqual([]);

@@ -60,46 +60,28 @@ export interface ShortStoredEvent {
 }
 
 /** Any stored event, in today's names: a record of the one-letter format is read as what it says. */
-export const readStored = (stored: StoredEvent | ShortStoredEvent): StoredEvent =>
-  'e' in stored ? { event: stored.e, owner: stored.o, leaseUntil: stored.l, sequence: stored.q, suspect: stored.suspect, strikes: stored.strikes } : stored;
+export const readStored = (record: StoredEvent | ShortStoredEvent): StoredEvent => {
+  const { e, o, l, q, ...stored } = record as Partial<ShortStoredEvent> & StoredEvent;
+  return e ? { ...stored, event: e, owner: o!, leaseUntil: l!, sequence: q! } : stored;
+};
 
 /**
- * A queued event as memory holds it. Its fields are never stored under these names (`toStored` names
- * them), so the minifier may shorten them.
+ * A queued event as memory holds it: as stored, and what memory alone needs (`_`-named, so the minifier
+ * shortens them; they are never stored).
  */
-export interface Entry {
-  _event: MicroconvEvent;
+export interface Entry extends StoredEvent {
+  /** `event.event_id`. */
   _id: string;
-  /** The end of this instance's claim on it (0: freed; see `claimRule`). */
-  _lease: number;
-  _sequence: number;
-  _suspect?: boolean;
-  _strikes?: number;
   /** Failed attempts that did not say whether to retry. */
   _tries: number;
   /** The most events it may share a request with: halved each time its batch fails while others go. */
   _cap?: number;
 }
 
-export const toEntry = (stored: StoredEvent): Entry => ({
-  _event: stored.event,
-  _id: stored.event.event_id,
-  _lease: stored.leaseUntil,
-  _sequence: stored.sequence,
-  _suspect: stored.suspect,
-  _strikes: stored.strikes,
-  _tries: 0,
-});
+export const toEntry = (stored: StoredEvent): Entry => ({ ...stored, _id: stored.event.event_id, _tries: 0 });
 
 /** What is stored of an entry, held by `owner` (null: freed for any, with no lease). */
-const toStored = (entry: Entry, owner: string | null): StoredEvent => ({
-  event: entry._event,
-  owner,
-  leaseUntil: owner ? entry._lease : 0,
-  sequence: entry._sequence,
-  suspect: entry._suspect,
-  strikes: entry._strikes,
-});
+const toStored = ({ _id, _tries, _cap, ...stored }: Entry, owner: string | null): StoredEvent => ({ ...stored, owner, leaseUntil: owner ? stored.leaseUntil : 0 });
 
 /**
  * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
@@ -121,29 +103,30 @@ export function claimRule(stored: StoredEvent, owner: string, now: number, gone:
 /** What a claim returns. */
 export interface Claim {
   /** The events claimed, oldest first: these, and only these, the claiming instance may send now. */
-  claimed: StoredEvent[];
+  _claimed: StoredEvent[];
   /** The other instances that still hold events. */
-  owners: Set<string>;
+  _owners: Set<string>;
   /** When the first of their leases runs out (Infinity when none). */
-  until: number;
+  _until: number;
+  /** The live instances, as Web Locks told (undefined without them: leases decide). */
+  _live?: Set<string>;
 }
 
 /**
- * `claimRule` over the stored events of a queue, in either format: the claim, and what to write back
- * (`take`: rewritten under the claimer's name and lease, in today's format) and to delete.
+ * `claimRule` over the stored events of a queue, in either format: returns the claim, and hands what
+ * to write back to `take` (rewritten under the claimer's name and lease, in today's format) and the ids
+ * to delete to `drop`.
  */
-export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live?: Set<string>) {
-  const claim: Claim = { claimed: [], owners: new Set(), until: Infinity };
-  const take: StoredEvent[] = [];
-  const drop: string[] = [];
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
+  const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
   for (const stored of records.map(readStored)) {
     const rule = claimRule(stored, owner, now, gone, live);
-    if (rule === 'delete') drop.push(stored.event.event_id);
-    else if (rule === 'leave') claim.owners.add(stored.owner!), (claim.until = Math.min(claim.until, stored.leaseUntil));
-    else claim.claimed.push(stored), take.push({ ...stored, owner, leaseUntil: now + LEASE_MS });
+    if (rule === 'delete') drop(stored.event.event_id);
+    else if (rule === 'leave') claim._owners.add(stored.owner!), (claim._until = Math.min(claim._until, stored.leaseUntil));
+    else claim._claimed.push(stored), take({ ...stored, owner, leaseUntil: now + LEASE_MS });
   }
-  claim.claimed.sort((a, b) => a.event.ts - b.event.ts || a.sequence - b.sequence);
-  return { claim, take, drop };
+  claim._claimed.sort((a, b) => a.event.ts - b.event.ts || a.sequence - b.sequence);
+  return claim;
 }
 
 /**
@@ -154,15 +137,15 @@ export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: str
  */
 export interface Journal {
   /** Writes events (freed ones, too: owner null). */
-  put(queue: string, events: StoredEvent[]): Promise<void>;
+  _put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
    * Claims, until `now + LEASE_MS`, every event of `queue` that `claimRule` gives `owner`, and deletes
    * the events closed instances sent.
    */
-  claim(queue: string, owner: string, now: number, gone: Gone, live?: Set<string>): Promise<Claim>;
-  remove(queue: string, ids: string[]): Promise<void>;
+  _claim(queue: string, owner: string, now: number, gone: Gone, live?: Set<string>): Promise<Claim>;
+  _remove(queue: string, ids: string[]): Promise<void>;
   /** Deletes every stored event (consent withdrawn). */
-  clear(): Promise<void>;
+  _clear(): Promise<void>;
 }
 
 /** The journal, or undefined where IndexedDB is missing or throws at once. */
@@ -184,18 +167,24 @@ export function openJournal(): Journal | undefined {
     });
 
   return {
-    put: (queue, events) => write((s) => events.forEach((stored) => s.put(stored, key(queue, stored.event.event_id)))),
-    remove: (queue, ids) => write((s) => ids.forEach((id) => s.delete(key(queue, id)))),
-    claim: (queue, owner, now, gone, live) =>
+    _put: (queue, events) => write((s) => events.forEach((stored) => s.put(stored, key(queue, stored.event.event_id)))),
+    _remove: (queue, ids) => write((s) => ids.forEach((id) => s.delete(key(queue, id)))),
+    _claim: (queue, owner, now, gone, live) =>
       store('readwrite', async (s) => {
-        const { claim, take, drop } = claimAll(await promisifyRequest(s.getAll(IDBKeyRange.bound(queue + ' ', queue + ' \uffff'))), owner, now, gone, live);
-        for (const id of drop) s.delete(key(queue, id));
-        for (const stored of take) s.put(stored, key(queue, stored.event.event_id));
+        const claim = claimAll(
+          await promisifyRequest(s.getAll(IDBKeyRange.bound(queue + ' ', queue + ' \uffff'))),
+          owner,
+          now,
+          gone,
+          live,
+          (stored) => s.put(stored, key(queue, stored.event.event_id)),
+          (id) => s.delete(key(queue, id)),
+        );
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
         return claim;
       }),
-    clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
+    _clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
   };
 }
 
@@ -250,21 +239,24 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       current ? journalFailed : () => {},
     );
   };
-  const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j.put(queue, list.map((entry) => toStored(entry, holder))));
+  const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
   return {
     /** Whether events are stored (else memory alone holds them). */
     _durable: () => !!journal(),
     _put: (list: Entry[]) => put(list, owner),
     /** Frees events this instance holds a live lease on, for other tabs and the next page load: no other tab can have claimed those. */
     _release: (list: Entry[]) => put(list, null),
-    _remove: (list: Entry[]) => list.length && void use((j) => j.remove(queue, list.map((entry) => entry._id)), true),
+    _remove: (list: Entry[]) => list.length && void use((j) => j._remove(queue, list.map((entry) => entry._id)), true),
     /** Takes from the journal what this instance may send now (see `claimRule`), or undefined without one. */
-    async _claim(now: number, locks?: OwnerLocks): Promise<(Claim & { _live?: Set<string> }) | void> {
-      let live: Set<string> | undefined;
-      const claim = await use(async (j) => ((live = await locks?.live()), j.claim(queue, owner, now, goneInstances(marks), live)));
+    async _claim(now: number, locks?: OwnerLocks): Promise<Claim | void> {
+      const claim = await use(async (j) => {
+        // The locks first, then the marks: an instance whose lock is freed has left its mark before.
+        const live = await locks?._live();
+        return j._claim(queue, owner, now, goneInstances(marks), live);
+      });
       // Marks of closed instances that hold nothing more are done with.
-      if (claim) goneInstances(marks, (other) => claim.owners.has(other));
-      return claim && { ...claim, _live: live };
+      if (claim) goneInstances(marks, (other) => claim._owners.has(other));
+      return claim;
     },
     /**
      * The page closes: says which events it freed for the next page (see GONE_KEY); also after the

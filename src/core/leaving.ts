@@ -15,7 +15,7 @@ import type { Entry } from './journal';
 export function leavingNow(ready: Entry[], inFlight: Entry[], durable: boolean): Entry[] {
   let room = MAX_REQUEST_BYTES - ENVELOPE_BYTES;
   for (const entry of inFlight) room -= requestBytes(entry);
-  return ready.filter((entry) => !durable || (!entry._suspect && (room -= requestBytes(entry)) >= 0));
+  return ready.filter((entry) => !durable || (!entry.suspect && (room -= requestBytes(entry)) >= 0));
 }
 
 /**
@@ -27,13 +27,13 @@ export function leavePage(queue: Queue, attempt: (list: Entry[], leaving: true) 
   const now = Date.now();
   const durable = store._durable();
   // Only events on a live lease are surely still ours.
-  const ready = queue._waiting().filter((entry) => !durable || entry._lease > now);
+  const ready = queue._waiting().filter((entry) => !durable || entry.leaseUntil > now);
   // It goes only while the destination is not failing (nobody would read the refusal).
   const go = navigator.onLine !== false && now >= queue._notBefore && !(durable && queue._failing);
   const inFlight = [...entries.values()].filter((entry) => busy.has(entry._id));
   for (const batch of batches(go ? leavingNow(ready, inFlight, durable) : [], queue._adapter.immediate)) attempt(batch, true);
   const rest = ready.filter((entry) => entries.has(entry._id) && !busy.has(entry._id));
   store._release(rest);
-  for (const entry of rest) entry._lease = 0;
+  for (const entry of rest) entry.leaseUntil = 0;
   if (final) store._leave(idsOf(rest));
 }

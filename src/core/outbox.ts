@@ -22,23 +22,24 @@ export const MAX_QUEUED_BYTES = 1 << 20;
  */
 export const HANDOVER_MS = 1000;
 
+/** What an outbox is given (`_`-named: internal, so the minifier shortens the names). */
 export interface OutboxOptions {
-  adapter: Adapter;
+  _adapter: Adapter;
   /** This instance's id: the owner of its events in the journal. */
-  owner: string;
+  _owner: string;
   /** The consent the adapter has now; events are held while it is pending. */
-  consent(): ConsentValue;
+  _consent(): ConsentValue;
   /** The journal to keep events in, or undefined to keep them in memory only. */
-  journal(): Journal | undefined;
+  _journal(): Journal | undefined;
   /** IndexedDB failed: the caller stops using it, and the outbox carries on in memory. */
-  journalFailed(error: unknown): void;
-  batch: { size: number; intervalMs: number };
-  report(status: DeliveryStatus, ids: string[], reason?: string): void;
+  _journalFailed(error: unknown): void;
+  _batch: { size: number; intervalMs: number };
+  _report(status: DeliveryStatus, ids: string[], reason?: string): void;
   /** Web Locks on the claims of instances, where the browser has them. */
-  locks?: OwnerLocks;
-  /** Something cut or refused on the way: counted under `reason`, and a debug warning. */
-  note(reason: string, detail: string): void;
-  log: Log;
+  _locks?: OwnerLocks;
+  /** Counts something cut or refused on the way, under `reason`. */
+  _count(reason: string): void;
+  _log: Log;
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
@@ -61,8 +62,8 @@ export type Outbox = ReturnType<typeof createOutbox>;
  * round stops at its second failure in a row: the destination is failing, and the backoff waits.
  */
 export function createOutbox(options: OutboxOptions) {
-  const { adapter, owner, report, log, locks } = options;
-  const store = queueStore(adapter.persistKey || adapter.name, owner, options.journal, options.journalFailed);
+  const { _adapter: adapter, _owner: owner, _report: report, _log: log, _locks: locks } = options;
+  const store = queueStore(adapter.persistKey || adapter.name, owner, options._journal, options._journalFailed);
   const entries = new Map<string, Entry>(); // oldest first
   const busy = new Set<string>(); // being sent
   let timer: ReturnType<typeof setTimeout> | undefined | 0;
@@ -71,17 +72,19 @@ export function createOutbox(options: OutboxOptions) {
   let rerun = false;
   let closed = false;
   let unwritten: Entry[] = [];
-  let sequence = 0; // orders events of the same millisecond
+  let tracked = 0; // orders events of the same millisecond (`sequence`)
   let scheduled = false;
   let settledWhileClaiming: Set<string> | undefined; // the claim read these before they left
 
+  const say: Queue['_say'] = (level, message) => log(level, adapter.name + ': ' + message);
   const queue: Queue = {
     _adapter: adapter,
-    _note: options.note,
+    // Something cut or refused on the way: counted, and a debug warning.
+    _note: (reason, detail) => (options._count(reason), say('warn', detail)),
     _store: store,
     _entries: entries,
     _busy: busy,
-    _verdict: options.consent(),
+    _verdict: options._consent(),
     _unloading: false,
     _failing: false,
     _notBefore: 0,
@@ -98,7 +101,7 @@ export function createOutbox(options: OutboxOptions) {
       due = Date.now() + delay;
       timer = setTimeout(() => ((timer = 0), pump()), delay);
     },
-    _say: (level, message) => log(level, adapter.name + ': ' + message),
+    _say: say,
   };
   const { _waiting: waiting, _settle: settle, _schedule: schedule } = queue;
   const round = createSendRound(queue);
@@ -119,8 +122,8 @@ export function createOutbox(options: OutboxOptions) {
   const bound = () => {
     let count = entries.size;
     let bytes = 0;
-    for (const entry of entries.values()) bytes += sizeOf(entry._event);
-    settle(waiting().filter((entry) => (count > MAX_QUEUED_EVENTS || bytes > MAX_QUEUED_BYTES) && (count--, (bytes -= sizeOf(entry._event)), true)), 'dropped', 'queue_full');
+    for (const entry of entries.values()) bytes += sizeOf(entry.event);
+    settle(waiting().filter((entry) => (count > MAX_QUEUED_EVENTS || bytes > MAX_QUEUED_BYTES) && (count--, (bytes -= sizeOf(entry.event)), true)), 'dropped', 'queue_full');
   };
 
   /** Takes from the journal what this instance may send now (see `claimRule`). */
@@ -131,18 +134,18 @@ export function createOutbox(options: OutboxOptions) {
     settledWhileClaiming = undefined;
     if (!result || queue._unloading) return; // no journal, or the page went while the claim ran
     // What other instances hold is taken over when they go: woken by their lock, or at the end of their lease.
-    result.owners.forEach((other) => locks?.watch(other));
-    if (!result._live && result.until < Infinity && !queue._failing) schedule(result.until + 1 - Date.now());
-    const mine = new Set(result.claimed.map((stored) => stored.event.event_id));
+    result._owners.forEach((other) => locks?._watch(other));
+    if (!result._live && result._until < Infinity && !queue._failing) schedule(result._until + 1 - Date.now());
+    const mine = new Set(result._claimed.map((stored) => stored.event.event_id));
     const lease = Date.now() + LEASE_MS;
     // What a closed page left is adopted, and goes first (it is older); ours keep their order; what
     // another tab took is forgotten here. Events in flight are the server's now, and events tracked while
     // the claim ran were not there to claim: both stay. What left meanwhile (by beacon, as the tab was
     // hidden) was in what the claim read, and is not adopted again.
-    const adopted = result.claimed.map(toEntry).filter(({ _id: id }) => !entries.has(id) && !left.has(id));
+    const adopted = result._claimed.map(toEntry).filter(({ _id: id }) => !entries.has(id) && !left.has(id));
     const kept = [...entries.values()].filter(({ _id: id }) => mine.has(id) || busy.has(id) || !before.has(id));
     entries.clear();
-    for (const entry of [...adopted, ...kept]) entries.set(entry._id, entry), mine.has(entry._id) && (entry._lease = lease);
+    for (const entry of [...adopted, ...kept]) entries.set(entry._id, entry), mine.has(entry._id) && (entry.leaseUntil = lease);
     report('queued', idsOf(adopted), 'recovered');
     bound();
   };
@@ -167,7 +170,7 @@ export function createOutbox(options: OutboxOptions) {
         await pass();
       } while (rerun && !queue._failing);
     })()
-      .catch((error) => log('error', `${adapter.name}: ${describe(error)}`))
+      .catch((error) => say('error', describe(error)))
       .finally(() => (running = undefined)));
   };
 
@@ -176,7 +179,7 @@ export function createOutbox(options: OutboxOptions) {
       const verdict = queue._verdict;
       if (verdict === 'denied') return report('dropped', events.map((event) => event.event_id), 'consent_denied');
       const now = Date.now();
-      const added = events.map((event): Entry => ({ _event: event, _id: event.event_id, _lease: now + LEASE_MS, _sequence: ++sequence, _tries: 0 }));
+      const added = events.map((event): Entry => ({ event, _id: event.event_id, owner, leaseUntil: now + LEASE_MS, sequence: ++tracked, _tries: 0 }));
       for (const entry of added) entries.set(entry._id, entry);
       if (store._durable()) unwritten.push(...added), scheduled || ((scheduled = true), queueMicrotask(write));
       report(verdict === 'pending' ? 'held' : 'queued', idsOf(added), verdict === 'pending' ? 'consent_pending' : undefined);
@@ -184,8 +187,8 @@ export function createOutbox(options: OutboxOptions) {
       // While the destination fails, the backoff timer alone decides when to try again.
       if (queue._failing || verdict === 'pending') return;
       if (adapter.immediate) queueMicrotask(pump);
-      else if (waiting().filter((entry) => !entry._suspect).length >= options.batch.size) void pump();
-      else schedule(options.batch.intervalMs);
+      else if (waiting().filter((entry) => !entry.suspect).length >= options._batch.size) void pump();
+      else schedule(options._batch.intervalMs);
     },
 
     /** Sends what is waiting now, backoff or not (a server's Retry-After still holds); resolves when settled. */
@@ -212,12 +215,12 @@ export function createOutbox(options: OutboxOptions) {
     /** Consent changed: denied drops what waits (withdrawn means not sent); granted sends what was held. */
     consentChanged() {
       const was = queue._verdict;
-      const verdict = (queue._verdict = options.consent());
+      const verdict = (queue._verdict = options._consent());
       if (verdict === was) return;
       if (verdict === 'denied') settle(waiting(), 'dropped', 'consent_denied');
       if (verdict !== 'granted') return;
       // Held events lived in memory only; now they may be stored.
-      for (const entry of waiting()) entry._lease = Date.now() + LEASE_MS;
+      for (const entry of waiting()) entry.leaseUntil = Date.now() + LEASE_MS;
       unwritten.push(...waiting());
       write();
       void pump();

@@ -48,7 +48,7 @@ export const sizeOf = (event: MicroconvEvent): number => {
 };
 
 /** What an entry takes of a request: the event, and a comma. */
-export const requestBytes = (entry: Entry) => sizeOf(entry._event) + 1;
+export const requestBytes = (entry: Entry) => sizeOf(entry.event) + 1;
 
 export const idsOf = (list: Entry[]) => list.map((entry) => entry._id);
 
@@ -59,14 +59,14 @@ export const idsOf = (list: Entry[]) => list.map((entry) => entry._id);
  * refuses only that one.
  */
 export const batches = (list: Entry[], immediate?: boolean): Entry[][] => {
-  const strikes = (entry: Entry) => entry._strikes || 0;
+  const strikes = (entry: Entry) => entry.strikes || 0;
   const out: Entry[][] = [];
   let batch: Entry[] = [];
   let bytes = 0;
   let cap = 0;
-  for (const entry of [...list.filter((entry) => !entry._suspect), ...list.filter((entry) => entry._suspect).sort((a, b) => strikes(a) - strikes(b))]) {
+  for (const entry of [...list.filter((entry) => !entry.suspect), ...list.filter((entry) => entry.suspect).sort((a, b) => strikes(a) - strikes(b))]) {
     const limit = Math.min(cap, entry._cap || Infinity);
-    if (immediate || batch.length >= limit || bytes + requestBytes(entry) > MAX_REQUEST_BYTES || !batch[0]!._suspect !== !entry._suspect) {
+    if (immediate || batch.length >= limit || bytes + requestBytes(entry) > MAX_REQUEST_BYTES || !batch[0]!.suspect !== !entry.suspect) {
       out.push((batch = []));
       bytes = ENVELOPE_BYTES;
       cap = entry._cap || Infinity;
@@ -119,7 +119,7 @@ export function createSendRound(queue: Queue) {
     const rejected = answer?.rejected;
     const refused = new Map((Array.isArray(rejected) ? rejected : []).map((item) => [item?.event_id, item?.problems]));
     const gone = list.filter((entry) => refused.has(entry._id));
-    if (gone.length) say('warn', `rejected ${gone.map((entry) => entry._event.name + ' ' + refused.get(entry._id))}`);
+    if (gone.length) say('warn', `rejected ${gone.map((entry) => entry.event.name + ' ' + refused.get(entry._id))}`);
     settle(gone, 'dropped', 'rejected');
     settle(list.filter((entry) => !refused.has(entry._id)), 'sent');
     return true;
@@ -138,10 +138,10 @@ export function createSendRound(queue: Queue) {
     if (!delivered && ++failedBatches === FAILURES_TO_REPORT) say('error', `every delivery has failed so far (${reason})`);
     const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry._tries >= UNFLAGGED_ATTEMPTS));
     settle(final, 'failed', reason);
-    if (final.length) say('warn', `${final.map((entry) => entry._event.name).join(', ')} not delivered (${reason})`);
+    if (final.length) say('warn', `${final.map((entry) => entry.event.name).join(', ')} not delivered (${reason})`);
     const again = list.filter((entry) => !final.includes(entry));
     if (!again.length) return false;
-    for (const entry of again) busy.delete(entry._id), (entry._suspect = true);
+    for (const entry of again) busy.delete(entry._id), (entry.suspect = true);
     // Left in flight as the page went, they counted as handed over (see leave); refused, they are the
     // next page's to send after all.
     if (queue._unloading) store._freeLate(again);
@@ -155,9 +155,9 @@ export function createSendRound(queue: Queue) {
   /** An event failed on its own while the destination took others: a strike; at MAX_STRIKES it goes, counted. */
   const strike = (entry: Entry) => {
     // Stored at once: a reload must not renew the budget.
-    if ((entry._strikes = (entry._strikes || 0) + 1) < MAX_STRIKES) return void store._put([entry]);
+    if ((entry.strikes = (entry.strikes || 0) + 1) < MAX_STRIKES) return void store._put([entry]);
     settle([entry], 'dropped', 'undeliverable');
-    say('warn', `${entry._event.name} dropped, undeliverable`);
+    say('warn', `${entry.event.name} dropped, undeliverable`);
   };
 
   /**
@@ -170,7 +170,7 @@ export function createSendRound(queue: Queue) {
     let result: ReturnType<Adapter['send']>;
     try {
       result = adapter.send(
-        list.map((entry) => entry._event),
+        list.map((entry) => entry.event),
         { leaving, note: queue._note },
       );
     } catch (error) {
@@ -205,7 +205,7 @@ export function createSendRound(queue: Queue) {
       // What left meanwhile (by beacon, as the tab was hidden) is not sent again.
       const batch = planned.filter((entry) => entries.get(entry._id) === entry && !busy.has(entry._id));
       if (!batch.length) continue;
-      const fresh = !batch[0]!._suspect;
+      const fresh = !batch[0]!.suspect;
       const outcome = await attempt(batch, false);
       if (outcome !== false) {
         took ||= !!outcome;
