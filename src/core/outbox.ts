@@ -10,7 +10,8 @@ import type { OwnerLocks } from './locks';
 import { leavePage } from './leaving';
 import { createSendRound, idsOf, sizeOf, type Queue } from './send';
 
-export { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, byteSize, sizeOf } from './send';
+// What events.ts measures an event by (the request limit) has always been imported from here.
+export { MAX_REQUEST_BYTES, sizeOf } from './send';
 
 /** The bounds of a queue; past them the oldest events go first, counted. */
 export const MAX_QUEUED_EVENTS = 1000;
@@ -51,15 +52,6 @@ export type Outbox = ReturnType<typeof createOutbox>;
  * With a journal, IndexedDB is the truth and memory its copy: every round first claims what this
  * instance may send (its own events, and those a closed or crashed page left), so no two tabs send
  * the same event. Memory alone serves the one moment a page cannot wait for IndexedDB: its last.
- *
- * An event that can never be delivered must not hold up the others, and a destination that is down
- * must cost no event anything (contract 4). Telling the two apart: an event that failed is a suspect
- * from then on, and never again shares a request with a fresh event (one that has not failed), so that
- * fresh events keep showing whether the destination works. In a round where the destination took
- * something, it works, and what failed failed on its own account: a failed batch is split in halves
- * for the next round, and an event that failed alone gets a strike; at MAX_STRIKES it is dropped,
- * counted as `undeliverable`. In a round where nothing was taken, nothing is split or struck, and the
- * round stops at its second failure in a row: the destination is failing, and the backoff waits.
  */
 export function createOutbox(options: OutboxOptions) {
   const { _adapter: adapter, _owner: owner, _report: report, _log: log, _locks: locks } = options;
@@ -136,13 +128,14 @@ export function createOutbox(options: OutboxOptions) {
     // What other instances hold is taken over when they go: woken by their lock, or at the end of their lease.
     result._owners.forEach((other) => locks?._watch(other));
     if (!result._live && result._until < Infinity && !queue._failing) schedule(result._until + 1 - Date.now());
-    const mine = new Set(result._claimed.map((stored) => stored.event.event_id));
+    const claimed = result._claimed.map(toEntry);
+    const mine = new Set(idsOf(claimed));
     const lease = Date.now() + LEASE_MS;
     // What a closed page left is adopted, and goes first (it is older); ours keep their order; what
     // another tab took is forgotten here. Events in flight are the server's now, and events tracked while
     // the claim ran were not there to claim: both stay. What left meanwhile (by beacon, as the tab was
     // hidden) was in what the claim read, and is not adopted again.
-    const adopted = result._claimed.map(toEntry).filter(({ _id: id }) => !entries.has(id) && !left.has(id));
+    const adopted = claimed.filter(({ _id: id }) => !entries.has(id) && !left.has(id));
     const kept = [...entries.values()].filter(({ _id: id }) => mine.has(id) || busy.has(id) || !before.has(id));
     entries.clear();
     for (const entry of [...adopted, ...kept]) entries.set(entry._id, entry), mine.has(entry._id) && (entry.leaseUntil = lease);
@@ -220,8 +213,7 @@ export function createOutbox(options: OutboxOptions) {
       if (verdict === 'denied') settle(waiting(), 'dropped', 'consent_denied');
       if (verdict !== 'granted') return;
       // Held events lived in memory only; now they may be stored.
-      for (const entry of waiting()) entry.leaseUntil = Date.now() + LEASE_MS;
-      unwritten.push(...waiting());
+      for (const entry of waiting()) (entry.leaseUntil = Date.now() + LEASE_MS), unwritten.push(entry);
       write();
       void pump();
     },

@@ -1,8 +1,16 @@
 /**
  * The send round of an outbox: what waits goes to the adapter in batches that fit one request, each
  * attempt bounded by a timeout; the answer settles a batch (taken, less the events it names as
- * `rejected`) or leaves it for a retry with backoff, and an event that keeps failing on its own is
- * struck until it is dropped (see `createOutbox` for the rule).
+ * `rejected`) or leaves it for a retry with backoff.
+ *
+ * An event that can never be delivered must not hold up the others, and a destination that is down
+ * must cost no event anything (contract 4). Telling the two apart: an event that failed is a suspect
+ * from then on, and never again shares a request with a fresh event (one that has not failed), so that
+ * fresh events keep showing whether the destination works. In a round where the destination took
+ * something, it works, and what failed failed on its own account: a failed batch is split in halves
+ * for the next round, and an event that failed alone gets a strike; at MAX_STRIKES it is dropped,
+ * counted as `undeliverable`. In a round where nothing was taken, nothing is split or struck, and the
+ * round stops at its second failure in a row: the destination is failing, and the backoff waits.
  */
 import type { Adapter, ConsentValue, DeliveryError, DeliveryStatus, MicroconvEvent, SendContext, SendResult } from '../types';
 import { toJson } from '../lib/json';
