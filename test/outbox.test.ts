@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, createOutbox, type OutboxOptions } from '../src/core/outbox';
 import { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, sizeOf } from '../src/core/send';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, claimAll, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -25,9 +25,7 @@ function memoryJournal() {
     _put: async (_, events) => void events.forEach((stored) => rows.set(idOf(stored), { ...stored })),
     _remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
     _clear: async () => rows.clear(),
-    _claim: async (_, owner, now, gone, live) => {
-      return claimAll([...rows.values()], owner, now, gone, live, (stored) => rows.set(idOf(stored), stored), (id) => rows.delete(id));
-    },
+    _claim: async (_, claim) => claim([...rows.values()], (stored) => rows.set(idOf(stored), stored), (id) => rows.delete(id)),
   };
   /** The rows, read in today's format. */
   const read = () => [...rows.values()].map(readStored);

@@ -76,12 +76,14 @@ export interface Entry extends StoredEvent {
   _tries: number;
   /** The most events it may share a request with: halved each time its batch fails while others go. */
   _cap?: number;
+  /** In flight: the server's now. */
+  _busy?: boolean;
 }
 
 export const toEntry = (stored: StoredEvent): Entry => ({ ...stored, _id: stored.event.event_id, _tries: 0 });
 
 /** What is stored of an entry, held by `owner` (null: freed for any, with no lease). */
-const toStored = ({ _id, _tries, _cap, ...stored }: Entry, owner: string | null): StoredEvent => ({ ...stored, owner, leaseUntil: owner ? stored.leaseUntil : 0 });
+const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string | null): StoredEvent => ({ ...stored, owner, leaseUntil: owner ? stored.leaseUntil : 0 });
 
 /**
  * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
@@ -139,10 +141,11 @@ export interface Journal {
   /** Writes events (freed ones, too: owner null). */
   _put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
-   * Claims, until `now + LEASE_MS`, every event of `queue` that `claimRule` gives `owner`, and deletes
-   * the events closed instances sent.
+   * A claim: one read-write transaction over the stored events of `queue`, in which `claim` (`claimAll`)
+   * reads them and hands over what to write back (`take`) and what to delete (`drop`). Resolves to what
+   * `claim` returns, once committed.
    */
-  _claim(queue: string, owner: string, now: number, gone: Gone, live?: Set<string>): Promise<Claim>;
+  _claim<T>(queue: string, claim: (records: (StoredEvent | ShortStoredEvent)[], take: (stored: StoredEvent) => void, drop: (id: string) => void) => T): Promise<T>;
   _remove(queue: string, ids: string[]): Promise<void>;
   /** Deletes every stored event (consent withdrawn). */
   _clear(): Promise<void>;
@@ -169,20 +172,16 @@ export function openJournal(): Journal | undefined {
   return {
     _put: (queue, events) => write((s) => events.forEach((stored) => s.put(stored, key(queue, stored.event.event_id)))),
     _remove: (queue, ids) => write((s) => ids.forEach((id) => s.delete(key(queue, id)))),
-    _claim: (queue, owner, now, gone, live) =>
+    _claim: (queue, claim) =>
       store('readwrite', async (s) => {
-        const claim = claimAll(
+        const result = claim(
           await promisifyRequest(s.getAll(IDBKeyRange.bound(queue + ' ', queue + ' \uffff'))),
-          owner,
-          now,
-          gone,
-          live,
           (stored) => s.put(stored, key(queue, stored.event.event_id)),
           (id) => s.delete(key(queue, id)),
         );
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
-        return claim;
+        return result;
       }),
     _clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
   };
@@ -239,6 +238,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       current ? journalFailed : () => {},
     );
   };
+  const say = (freed: string[]) => storage('setItem', mark, toJson([Date.now(), freed]));
   const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
   return {
     /** Whether events are stored (else memory alone holds them). */
@@ -252,7 +252,8 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       const claim = await use(async (j) => {
         // The locks first, then the marks: an instance whose lock is freed has left its mark before.
         const live = await locks?._live();
-        return j._claim(queue, owner, now, goneInstances(marks), live);
+        const gone = goneInstances(marks);
+        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, gone, live, take, drop));
       });
       // Marks of closed instances that hold nothing more are done with.
       if (claim) goneInstances(marks, (other) => claim._owners.has(other));
@@ -262,7 +263,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
      * The page closes: says which events it freed for the next page (see GONE_KEY); also after the
      * journal failed, when what was stored before may still be there.
      */
-    _leave: (freed: string[]) => (journal() || worked) && storage('setItem', mark, toJson([Date.now(), freed])),
+    _leave: (freed: string[]) => (journal() || worked) && say(freed),
     /** Events that left as the page closed came back refused: freed too, after all. */
     _freeLate(list: Entry[]) {
       if (!journal()) return;
@@ -270,7 +271,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       try {
         freed = freedBy(mark);
       } catch {}
-      storage('setItem', mark, toJson([Date.now(), [...freed, ...list.map((entry) => entry._id)]]));
+      say([...freed, ...list.map((entry) => entry._id)]);
       put(list, null);
     },
     /** The page is back: it holds its events again. */

@@ -23,16 +23,16 @@ export function leavingNow(ready: Entry[], inFlight: Entry[], durable: boolean):
  * rest is freed for the next page; a page that closes says which (see GONE_KEY).
  */
 export function leavePage(queue: Queue, attempt: (list: Entry[], leaving: true) => unknown, final?: boolean): void {
-  const { _entries: entries, _busy: busy, _store: store } = queue;
+  const { _entries: entries, _store: store } = queue;
   const now = Date.now();
   const durable = store._durable();
   // Only events on a live lease are surely still ours.
   const ready = queue._waiting().filter((entry) => !durable || entry.leaseUntil > now);
   // It goes only while the destination is not failing (nobody would read the refusal).
   const go = navigator.onLine !== false && now >= queue._notBefore && !(durable && queue._failing);
-  const inFlight = [...entries.values()].filter((entry) => busy.has(entry._id));
+  const inFlight = [...entries.values()].filter((entry) => entry._busy);
   for (const batch of batches(go ? leavingNow(ready, inFlight, durable) : [], queue._adapter.immediate)) attempt(batch, true);
-  const rest = ready.filter((entry) => entries.has(entry._id) && !busy.has(entry._id));
+  const rest = ready.filter((entry) => entries.has(entry._id) && !entry._busy);
   store._release(rest);
   for (const entry of rest) entry.leaseUntil = 0;
   if (final) store._leave(idsOf(rest));

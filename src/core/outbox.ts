@@ -57,7 +57,6 @@ export function createOutbox(options: OutboxOptions) {
   const { _adapter: adapter, _owner: owner, _report: report, _log: log, _locks: locks } = options;
   const store = queueStore(adapter.persistKey || adapter.name, owner, options._journal, options._journalFailed);
   const entries = new Map<string, Entry>(); // oldest first
-  const busy = new Set<string>(); // being sent
   let timer: ReturnType<typeof setTimeout> | undefined | 0;
   let due = 0; // when the timer fires
   let running: Promise<void> | undefined;
@@ -75,14 +74,13 @@ export function createOutbox(options: OutboxOptions) {
     _note: (reason, detail) => (options._count(reason), say('warn', detail)),
     _store: store,
     _entries: entries,
-    _busy: busy,
     _verdict: options._consent(),
     _unloading: false,
     _failing: false,
     _notBefore: 0,
-    _waiting: () => [...entries.values()].filter((entry) => !busy.has(entry._id)),
+    _waiting: () => [...entries.values()].filter((entry) => !entry._busy),
     _settle(list, status, reason) {
-      for (const { _id: id } of list) entries.delete(id), busy.delete(id), settledWhileClaiming?.add(id);
+      for (const { _id: id } of list) entries.delete(id), settledWhileClaiming?.add(id);
       store._remove(list);
       report(status, idsOf(list), reason);
     },
@@ -136,7 +134,7 @@ export function createOutbox(options: OutboxOptions) {
     // the claim ran were not there to claim: both stay. What left meanwhile (by beacon, as the tab was
     // hidden) was in what the claim read, and is not adopted again.
     const adopted = claimed.filter(({ _id: id }) => !entries.has(id) && !left.has(id));
-    const kept = [...entries.values()].filter(({ _id: id }) => mine.has(id) || busy.has(id) || !before.has(id));
+    const kept = [...entries.values()].filter(({ _id: id, _busy: busy }) => mine.has(id) || busy || !before.has(id));
     entries.clear();
     for (const entry of [...adopted, ...kept]) entries.set(entry._id, entry), mine.has(entry._id) && (entry.leaseUntil = lease);
     report('queued', idsOf(adopted), 'recovered');

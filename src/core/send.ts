@@ -92,8 +92,6 @@ export interface Queue {
   _store: QueueStore;
   /** The queued events, by id, oldest first. */
   _entries: Map<string, Entry>;
-  /** The ids of the events in flight. */
-  _busy: Set<string>;
   /** The consent the adapter has now. */
   _verdict: ConsentValue;
   /** pagehide has fired: the page is going away. */
@@ -115,7 +113,7 @@ export interface Queue {
 
 /** The send round of `queue`: `_attempt` sends one batch, `_send` all that waits. */
 export function createSendRound(queue: Queue) {
-  const { _adapter: adapter, _entries: entries, _busy: busy, _store: store, _settle: settle, _say: say } = queue;
+  const { _adapter: adapter, _entries: entries, _store: store, _settle: settle, _say: say } = queue;
   let failures = 0; // rounds in a row with a failure: the backoff
   let delivered = false; // ever, by this instance
   let failedBatches = 0; // before the first delivery
@@ -133,23 +131,23 @@ export function createSendRound(queue: Queue) {
     return true;
   };
 
-  /** Settles what failed for good; returns whether the rest waits for a retry (as suspects). */
-  const failed = (list: Entry[], error: DeliveryError | undefined): boolean => {
+  /** Settles what failed for good; returns false when the rest waits for a retry (as suspects), undefined when nothing does. */
+  const failed = (list: Entry[], error: DeliveryError | undefined): false | void => {
     const reason = error?.reason || describe(error);
     // Consent withdrawn while these were on their way: they are not tried again.
-    if (queue._verdict === 'denied') return settle(list, 'dropped', 'consent_denied'), false;
+    if (queue._verdict === 'denied') return settle(list, 'dropped', 'consent_denied');
     // A page that is unloading sees the keepalive requests it had already made fail, though the browser
     // carries them on to the server: that is what keepalive is for. They count as handed over, as a beacon
     // does; taking them for unsent would have the next page send them a second time.
-    if (queue._unloading && sentBefore.has(list) && reason === 'network') return settle(list, 'sent'), false;
+    if (queue._unloading && sentBefore.has(list) && reason === 'network') return settle(list, 'sent');
     // Warnings are for debug mode; an adapter that has never delivered anything is worth one error.
     if (!delivered && ++failedBatches === FAILURES_TO_REPORT) say('error', `every delivery has failed so far (${reason})`);
     const final = list.filter((entry) => error?.retry === false || (!error?.retry && ++entry._tries >= UNFLAGGED_ATTEMPTS));
     settle(final, 'failed', reason);
     if (final.length) say('warn', `${final.map((entry) => entry.event.name).join(', ')} not delivered (${reason})`);
     const again = list.filter((entry) => !final.includes(entry));
-    if (!again.length) return false;
-    for (const entry of again) busy.delete(entry._id), (entry.suspect = true);
+    if (!again.length) return;
+    for (const entry of again) (entry._busy = false), (entry.suspect = true);
     // Left in flight as the page went, they counted as handed over (see leave); refused, they are the
     // next page's to send after all.
     if (queue._unloading) store._freeLate(again);
@@ -157,7 +155,7 @@ export function createSendRound(queue: Queue) {
     queue._report('retrying', idsOf(again), reason);
     say('warn', `delivery failed (${reason}), retrying`);
     queue._schedule(Math.max(backoffDelay(failures + 1), queue._notBefore - Date.now()));
-    return true;
+    return false;
   };
 
   /** An event failed on its own while the destination took others: a strike; at MAX_STRIKES it goes, counted. */
@@ -174,7 +172,7 @@ export function createSendRound(queue: Queue) {
    * that a page that is leaving learns within its last task whether the batch went: a synchronous return
    * is a delivery, a throw a refusal, and only a promise is left to settle later.
    */
-  const attempt = (list: Entry[], leaving: boolean): Promise<boolean | undefined> => {
+  const attempt = (list: Entry[], leaving: boolean): Promise<boolean | void> => {
     let result: ReturnType<Adapter['send']>;
     try {
       result = adapter.send(
@@ -182,16 +180,16 @@ export function createSendRound(queue: Queue) {
         { leaving, note: queue._note },
       );
     } catch (error) {
-      return Promise.resolve(failed(list, error as DeliveryError) ? false : undefined);
+      return Promise.resolve(failed(list, error as DeliveryError));
     }
     if (!result || typeof (result as Promise<unknown>).then !== 'function') return Promise.resolve(taken(list, result as SendResult | void));
     let timeout: ReturnType<typeof setTimeout> | undefined;
-    for (const entry of list) busy.add(entry._id);
+    for (const entry of list) entry._busy = true;
     if (!queue._unloading) sentBefore.add(list);
     return Promise.race([result, new Promise<never>((_, reject) => (timeout = setTimeout(reject, SEND_TIMEOUT_MS, { reason: 'timeout' })))])
       .then(
         (answer) => taken(list, answer),
-        (error) => (failed(list, error) ? false : undefined),
+        (error) => failed(list, error),
       )
       .finally(() => clearTimeout(timeout));
   };
@@ -211,7 +209,7 @@ export function createSendRound(queue: Queue) {
       // A page that is going away starts no request: what had not left is freed for the next page (leave).
       if (queue._unloading) break;
       // What left meanwhile (by beacon, as the tab was hidden) is not sent again.
-      const batch = planned.filter((entry) => entries.get(entry._id) === entry && !busy.has(entry._id));
+      const batch = planned.filter((entry) => entries.get(entry._id) === entry && !entry._busy);
       if (!batch.length) continue;
       const fresh = !batch[0]!.suspect;
       const outcome = await attempt(batch, false);
