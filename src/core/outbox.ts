@@ -66,6 +66,7 @@ export function createOutbox(options: OutboxOptions) {
   let tracked = 0; // orders events of the same millisecond (`sequence`)
   let scheduled = false;
   let settledWhileClaiming: Set<string> | undefined; // the claim read these before they left
+  const stopTimer = () => (clearTimeout(timer!), (timer = 0));
 
   const say: Queue['_say'] = (level, message) => log(level, adapter.name + ': ' + message);
   const queue: Queue = {
@@ -87,7 +88,7 @@ export function createOutbox(options: OutboxOptions) {
     _report: report,
     _schedule(delay) {
       if (closed || (timer && due <= Date.now() + delay)) return;
-      clearTimeout(timer!);
+      stopTimer();
       due = Date.now() + delay;
       timer = setTimeout(() => ((timer = 0), pump()), delay);
     },
@@ -95,7 +96,6 @@ export function createOutbox(options: OutboxOptions) {
   };
   const { _waiting: waiting, _settle: settle, _schedule: schedule } = queue;
   const round = createSendRound(queue);
-  const stopTimer = () => (clearTimeout(timer!), (timer = 0));
 
   /**
    * Stores what waits to be stored, at the end of the task that tracked it: a crashed tab loses nothing
