@@ -59,8 +59,11 @@ const server = createServer(async (req, res) => {
   }
   const path = new URL(req.url, 'http://x').pathname;
   if (path.startsWith('/page/')) return res.writeHead(200, { 'content-type': 'text/html' }).end(landingPage({ script: scriptTag(path.slice(6)) }));
-  if (!files[path]) return res.writeHead(404).end();
-  const body = await readFile(new URL(files[path], root));
+  // microconv's lazy parts (forms, video, …) are fetched from next to microconv.js, as on a real site.
+  const file = files[path] || (/^\/microconv-[\w-]+\.js$/.test(path) ? 'dist' + path : undefined);
+  if (!file) return res.writeHead(404).end();
+  const body = await readFile(new URL(file, root)).catch(() => undefined);
+  if (!body) return res.writeHead(404).end();
   res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'video/webm' }).end(body);
 });
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
