@@ -77,6 +77,32 @@ const fetchLazyParts = (): Plugin => ({
   },
 });
 
+/**
+ * The words of refusals are a lazy part too (`microconv-errors.js`), fetched on the first error: in
+ * `microconv.js`, `explain-later.ts` takes the place of `explain.ts`, which bundles them.
+ */
+const errorsPart = { path: 'core/errors', exported: 'word', name: 'errors' };
+const EXPLAIN = resolve('src/core/explain.ts');
+const explainLater = (): Plugin => {
+  let swapped = false;
+  return {
+    name: 'microconv-explain-later',
+    // First: node-resolve would otherwise find `explain.ts` before this plugin is asked.
+    resolveId: {
+      order: 'pre',
+      async handler(source, importer, options) {
+        const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+        return resolved?.id === EXPLAIN ? ((swapped = true), resolve('src/core/explain-later.ts')) : null;
+      },
+    },
+    // Without the swap, microconv.js would carry the words it is meant to fetch.
+    buildEnd(error) {
+      if (!error && !swapped) this.error('microconv.js: explain.ts was not swapped for explain-later.ts');
+    },
+  };
+};
+if (lazyParts.some((part) => part.name === errorsPart.name)) throw new Error('src/parts.ts: a lazy part takes the name of microconv-errors.js');
+
 /** `microconv-<name>.js`: the part's code, its one export handed to the loader of `microconv.js` (see `loadPart`). */
 const partFile = ({ path, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
   browser(`\0microconv-part:${name}`, `microconv-${name}.js`, [
@@ -118,8 +144,8 @@ const all: RollupOptions[] = [
   types('src/bare.ts', 'core'),
   types('src/debug.ts', 'debug'),
   types('src/vitals.ts', 'vitals'),
-  browser('src/script.ts', 'microconv.js', [fetchLazyParts()]),
-  ...lazyParts.map(partFile),
+  browser('src/script.ts', 'microconv.js', [fetchLazyParts(), explainLater()]),
+  ...[...lazyParts, errorsPart].map(partFile),
   browser('src/vitals-script.ts', 'microconv-vitals.js'),
   browser('src/debug-script.ts', 'microconv-debug.js'),
   ...node(),

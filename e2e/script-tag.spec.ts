@@ -1,5 +1,7 @@
 import { expect, expectDeliveredOnce, load, settle, test } from './support/test';
 
+/** The first of the two steps in which the script tag says a refusal (the second: its full message). */
+const SHORT = / cannot be used; the details follow in the console$/;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const QUEUED = ['queued_first', 'queued_second', 'queued_third', 'queued_fourth'];
 
@@ -107,8 +109,17 @@ test('bad input from the script tag is logged and counted, never thrown, and val
   for (const refused of ['Not A Name', 'node_param', 'circular_param', 'body_as_params', 'function_param']) expect(names).not.toContain(refused);
   // In the page: two bad options, a bad name, a DOM node, a circular object; after load, five more.
   expect((await page.evaluate(() => window.microconv.stats())).dropped).toEqual({ invalid: 10 });
-  expect(errors).toHaveLength(10);
+  // Each is said in full once microconv-errors.js has come; those met before it came (the five in the
+  // page at least) were first a short error naming what was refused, in the order they were met.
+  const short = (error: string) => SHORT.test(error);
+  await expect.poll(() => errors.filter((error) => !short(error)).length).toBe(10);
+  const shorts = errors.filter(short);
+  expect(shorts.slice(0, 5)).toEqual(['option batch', 'option debug', 'track("Not A Name"): event name', 'track("node_param"): parameter target', 'track("circular_param"): params'].map((what) => `[microconv] ${what} cannot be used; the details follow in the console`));
+  expect(errors).toHaveLength(10 + shorts.length);
+  const full = errors.filter((error) => !short(error));
+  const starts = ['option batch must be', 'option debug must be', 'track("Not A Name"): invalid event name', 'track("node_param"): parameter target cannot be sent', 'track("circular_param"): params hold a circular'];
+  expect(full.slice(0, 5).map((error, i) => error.startsWith(`[microconv] ${starts[i]}`)), `in order: ${full}`).toEqual(starts.map(() => true));
   for (const clue of ['option batch', 'option debug', '"Not A Name"', 'HTMLHtmlElement', 'circular', '""', '42', 'HTMLBodyElement', 'callback', 'maybe']) {
-    expect(errors.filter((error) => error.includes(clue)), `a console error mentioning ${clue}`).not.toEqual([]);
+    expect(full.filter((error) => error.includes(clue)), `a console error mentioning ${clue}`).not.toEqual([]);
   }
 });

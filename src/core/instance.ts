@@ -2,11 +2,12 @@ import type { CanonicalEvents, ConsentSource, ConsentUpdate, DeliveryStatus, Eve
 import { redactUrl } from '../lib/redact';
 import { createLog, describe, safe } from '../lib/safe';
 import { createIds } from '../lib/ids';
-import { consentProblem, own, show } from '../lib/validate';
+import { consentProblem, own, show, within, type Problem } from '../lib/validate';
 import { applyConsent, globalPrivacyControl } from './consent';
 import { createDelivery } from './delivery';
 import { createDom } from './dom';
 import { createEvents } from './events';
+import { explain } from './explain';
 import { watchLifecycle } from './lifecycle';
 import { resolveOptions } from './options';
 import { createOverlay } from './overlay';
@@ -48,7 +49,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   // Read once, like every option; an `errors` that cannot be read is the npm default.
   const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
-  const fail = (message: string): undefined => {
+  const fail = (problem: Problem | string): undefined => {
+    const message = explain(problem, (full) => log('error', full));
     if (throws) throw new TypeError('microconv: ' + message);
     log('error', message);
     report('*', 'dropped', [], 'invalid');
@@ -77,7 +79,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       if (destroyed) throw 'track after destroy()';
       event = events.build(name, params, own);
     } catch (error) {
-      return fail(`track(${show(name)}): ${describe(error)}`) || '';
+      return fail(within(`track(${show(name)})`, error)) || '';
     }
     emit('event', event);
     delivery.add(event);

@@ -5,6 +5,13 @@ import { describe } from './safe';
 
 export { isPlain };
 
+/**
+ * A refusal, as the checks make it: `what` was refused (`option batch`, `event name`: clear on its own),
+ * and the `code` and values from which `word` (src/core/errors.ts) makes the full message. The script tag
+ * fetches that wording only on its first error, so the core holds the checks and none of their prose.
+ */
+export type Problem = [what: string, code: string, ...values: unknown[]];
+
 /** Contract 3: event names are refused outside this pattern, never rewritten. */
 export const NAME = /^[a-z][a-z0-9_]{0,39}$/;
 
@@ -42,13 +49,15 @@ export const MAX_DEPTH = 31;
 export const MAX_TEXT = 1000;
 
 /** Why `name` is not a valid event name, or `undefined` when it is. */
-export const nameProblem = (name: unknown): string | undefined =>
-  typeof name === 'string' && NAME.test(name)
-    ? undefined
-    : `invalid event name ${show(name)}: 1 to 40 of a-z, 0-9 and _, starting with a letter`;
+export const nameProblem = (name: unknown): Problem | undefined => (typeof name === 'string' && NAME.test(name) ? undefined : ['event name', 'name', show(name)]);
+
+/** `error`, thrown while `doing` something (`track("x")`), as a problem or message that says so. */
+export const within = (doing: string, error: unknown): Problem | string =>
+  // Only our own refusals are arrays here: whatever the page throws is worded where it is caught.
+  Array.isArray(error) ? [`${doing}: ${error[0]}`, 'in', doing, error] : `${doing}: ${describe(error)}`;
 
 /**
- * A copy of `params` that JSON carries unchanged, or a thrown message naming the first value it would
+ * A copy of `params` that JSON carries unchanged, or a thrown problem naming the first value it would
  * not: a function, a symbol, a BigInt, a DOM node, a class instance, NaN, Infinity, a circular
  * reference, nesting past MAX_DEPTH, a value that throws when read, or a name no receiver can hold.
  * Half an emoji in text becomes U+FFFD, as UTF-8 would make it. Copying also keeps a caller who mutates
@@ -57,33 +66,33 @@ export const nameProblem = (name: unknown): string | undefined =>
 export function copyParams(params: unknown): Params {
   if (params === undefined) return {};
   const depths = new WeakMap<object, number>();
-  // Our own refusal, told from a string that the page's getter may throw.
-  let refusal: string | undefined;
-  const refuse = (message: string): never => {
-    throw (refusal = message);
+  // Our own refusal, told from what the page's getter may throw.
+  let refusal: Problem | undefined;
+  const refuse = (...problem: Problem): never => {
+    throw (refusal = problem);
   };
   try {
-    if (!isPlain(params)) refuse(`params must be a plain object, not ${show(params)}`);
+    if (!isPlain(params)) refuse('params', 'plain', show(params));
     return JSON.parse(
       // Dates and other objects with toJSON arrive here already turned into what JSON makes of them; arrays
       // and plain objects as they are, whatever toJSON the page gave their prototypes.
       JSON.stringify(params, function (this: Record<string, unknown>, key, value) {
         value = withoutToJson.call(this, key, value);
         // Code that copies by assignment, as vendors' tags do, turns `__proto__` into a prototype.
-        if (key === '__proto__') refuse('parameter __proto__ cannot be sent: receivers take it for a prototype');
-        if (wellFormed(key) !== key) refuse(`parameter name ${show(key)} is not valid Unicode (half of an emoji)`);
+        if (key === '__proto__') refuse('parameter __proto__', 'proto');
+        if (wellFormed(key) !== key) refuse('parameter name', 'unicode', show(key));
         const type = typeof value;
         if (type === 'string' || type === 'boolean' || value == null || (type === 'number' && isFinite(value))) return value;
-        if (!Array.isArray(value) && !isPlain(value)) refuse(`parameter ${key} cannot be sent: ${show(value)}`);
+        if (!Array.isArray(value) && !isPlain(value)) refuse('parameter ' + key, 'send', show(value));
         const depth = (depths.get(this) || 0) + 1;
-        if (depth > MAX_DEPTH) refuse(`params are nested deeper than ${MAX_DEPTH} levels`);
+        if (depth > MAX_DEPTH) refuse('params', 'deep');
         depths.set(value, depth);
         return value;
       }),
     );
   } catch (error) {
     // Ours; JSON's own TypeError about a cycle; or what the page's getters and Proxies threw.
-    throw refusal !== undefined && error === refusal ? error : /circular|cyclic/i.test(describe(error)) ? 'params hold a circular reference' : `params cannot be read: ${describe(error)}`;
+    throw refusal && error === refusal ? error : /circular|cyclic/i.test(describe(error)) ? ['params', 'cycle'] : ['params', 'read', describe(error)];
   }
 }
 
@@ -104,11 +113,11 @@ export function ownParams(params: Params): Params {
 }
 
 /** Why `update` is not a consent value or update, or `undefined` when it is; an update that throws when read is not one. */
-export const consentProblem = (update: unknown): string | undefined => {
+export const consentProblem = (update: unknown): Problem | undefined => {
   try {
     if (typeof update === 'string' ? CONSENT_VALUES.includes(update) : isPlain(update) && Object.keys(update).every((key) => PURPOSES.includes(key as Purpose) && CONSENT_VALUES.includes(update[key] as string))) return;
   } catch {}
-  return `consent must be granted, denied, pending or an object of purposes (${PURPOSES}) set to one of those, not ${show(update)}`;
+  return ['consent', 'consent', show(update)];
 };
 
 /** Tests of option values that parts share (see `OptionTests`). */

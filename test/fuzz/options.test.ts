@@ -4,7 +4,9 @@
  * (`constructor`, an own `__proto__`...), getters that throw and Proxies. Checked: the npm API throws only
  * a `microconv:` TypeError, and only when an option is bad, naming it; with `errors: 'log'` (the script
  * tag) nothing is thrown, each bad option is one console error naming it and one counted drop, the good
- * ones still apply, and the instance works: a normal event goes; no unhandled rejection.
+ * ones still apply, and the instance works: a normal event goes; no unhandled rejection. (The script
+ * tag's own build says each error in two steps, a short one and then this full one: test/fuzz/errors.test.ts
+ * holds it to the same decisions.)
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
