@@ -31,7 +31,7 @@ describe('the script tag', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('says a short message at once and the full ones in order once the words come, fetched once; then full messages at once', async () => {
-    let bring!: (part: { word: typeof word }) => void;
+    let bring!: (part: typeof word) => void;
     loadPart.mockReturnValue(new Promise((resolve) => (bring = resolve)));
     const later: string[] = [];
     const say = (message: string) => void later.push(message);
