@@ -296,3 +296,59 @@ test('an event tracked while a send round claims from IndexedDB is not forgotten
   await settle(page, collector);
   expectDeliveredOnce(collector, [id]);
 });
+
+// Stored events had one-letter field names (`e` event, `o` owner, `l` lease end, `q` sequence) before they
+// got real ones: what a page of that version left in IndexedDB must still be read, claimed and sent, once.
+test('events stored by the previous version, under one-letter names, are claimed, rewritten and sent once', async ({ context, collector, pageHeaders }) => {
+  const names = ['old_format_freed', 'old_format_closed_page', 'old_format_crashed_tab'];
+  const ids = await leaveBehindOffline(context, collector, names);
+  // As the previous version would have left them: one freed, one still the closed page's (its GONE_KEY mark
+  // says it freed it), one a crashed tab's (no lock, its lease run out) that had failed twice on its own.
+  const other = await context.newPage();
+  await other.route('**/without-microconv.html', (route) => route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: '<!doctype html><title>A page of the site without microconv</title>' }));
+  await other.goto('/without-microconv.html');
+  const rewritten = await other.evaluate(async (ids) => {
+    const ask = <T>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((request.onsuccess = () => resolve(request.result)), (request.onerror = reject)));
+    const mark = Object.keys(localStorage).find((key) => key.startsWith('microconv:gone:'))!;
+    const closedPage = mark.slice(mark.lastIndexOf(' ') + 1);
+    const db = await ask(indexedDB.open('microconv'));
+    const store = db.transaction('outbox', 'readwrite').objectStore('outbox');
+    const [keys, rows] = await Promise.all([ask(store.getAllKeys()), ask(store.getAll())]);
+    const old = rows.map((row, i) => {
+      const e = row.event;
+      const at = ids.indexOf(e.event_id);
+      const owner = [{ o: null, l: 0 }, { o: closedPage, l: Date.now() + 60_000 }, { o: 'a-crashed-tab', l: Date.now() - 1, suspect: true, strikes: 2 }][at]!;
+      return [{ e, q: at + 1, ...owner }, keys[i]!] as const;
+    });
+    await Promise.all(old.map(([row, key]) => ask(store.put(row, key))));
+    db.close();
+    return old.map(([row]) => Object.keys(row).sort().join()).sort();
+  }, ids);
+  expect(rewritten).toEqual(['e,l,o,q', 'e,l,o,q', 'e,l,o,q,strikes,suspect']);
+  await other.close();
+
+  // The next page of this version claims them (while the collector refuses them), which rewrites them under today's names...
+  collector.hold();
+  const page = await context.newPage();
+  await page.goto('/track.html');
+  const stored = await page.evaluate(async () => {
+    const ask = <T>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((request.onsuccess = () => resolve(request.result)), (request.onerror = reject)));
+    for (;;) {
+      const db = await ask(indexedDB.open('microconv'));
+      const rows = await ask(db.transaction('outbox').objectStore('outbox').getAll());
+      db.close();
+      if (rows.length && rows.every((row) => !('e' in row))) return rows.map((row) => [row.event.name, row.owner !== null, row.strikes || 0]).sort();
+    }
+  });
+  expect(stored).toEqual([
+    ['old_format_closed_page', true, 0],
+    ['old_format_crashed_tab', true, 2],
+    ['old_format_freed', true, 0],
+  ]);
+  // ...and sends them, with their ids, once.
+  collector.accept();
+  await flush(page);
+  await waitForLeftEvents(collector, names);
+  await settle(page, collector);
+  expectDeliveredOnce(collector, ids);
+});

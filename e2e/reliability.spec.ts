@@ -10,7 +10,7 @@
  * other scenario runs in `chromium`.
  */
 import type { BrowserContext, Page, TestInfo } from '@playwright/test';
-import { MAX_REQUEST_BYTES, SEND_TIMEOUT_MS } from '../src/core/outbox';
+import { MAX_REQUEST_BYTES, SEND_TIMEOUT_MS } from '../src/core/send';
 import { drained, record, row, type Recorder } from './support/reliability';
 import type { Collector } from './support/server';
 import { expect, flush, load, settle, test } from './support/test';

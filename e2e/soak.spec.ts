@@ -119,7 +119,7 @@ test(`soak: ${EVENTS} events with seeded random faults`, async ({ page, context,
       const db = await ask(indexedDB.open('microconv'));
       const rows = await ask(db.transaction('outbox').objectStore('outbox').getAll());
       db.close();
-      return { stats: window.microconv.stats(), stored: rows.map((row: any) => `${row.e.name} o=${row.o} l=${row.l - Date.now()} suspect=${row.suspect} strikes=${row.strikes}`) };
+      return { stats: window.microconv.stats(), stored: rows.map((row: any) => `${row.event.name} owner=${row.owner} lease=${row.leaseUntil - Date.now()} suspect=${row.suspect} strikes=${row.strikes}`) };
     });
     throw new Error(`${error}\nfaults: ${log.join(', ')}\npage: ${JSON.stringify(state, null, 1)}`);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { byteSize } from '../src/core/outbox';
+import { byteSize } from '../src/core/send';
 import { uuid } from '../src/lib/uuid';
 
 describe('byteSize', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { payload } from '../src/adapters/endpoint';
-import { byteSize } from '../src/core/outbox';
+import { byteSize } from '../src/core/send';
 import { copyParams } from '../src/lib/validate';
 import type { MicroconvEvent } from '../src/types';
 

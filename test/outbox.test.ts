@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, createOutbox, sizeOf, type OutboxOptions } from '../src/core/outbox';
+import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, createOutbox, type OutboxOptions } from '../src/core/outbox';
+import { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, sizeOf } from '../src/core/send';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, claimRule, type Journal, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -16,33 +17,26 @@ const event = (params: Record<string, unknown> = {}): MicroconvEvent => ({
   attribution: { utm_source: null, utm_medium: null, utm_campaign: null, utm_term: null, utm_content: null, gclid: null, fbclid: null, landing_page: '', referrer: '' },
 });
 
-/** A journal with the semantics of the IndexedDB one, in memory. */
+/** A journal with the semantics of the IndexedDB one, in memory: rows as IndexedDB would hold them, in either format. */
 function memoryJournal() {
-  const rows = new Map<string, StoredEvent>();
+  const rows = new Map<string, StoredEvent | ShortStoredEvent>();
+  const idOf = (stored: StoredEvent | ShortStoredEvent) => readStored(stored).event.event_id;
   const journal: Journal = {
-    put: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored })),
-    release: async (_, events) => void events.forEach((stored) => rows.set(stored.e.event_id, { ...stored, o: null, l: 0 })),
-    remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
-    clear: async () => rows.clear(),
-    claim: async (_, owner, now, gone, live) => {
-      const claimed: StoredEvent[] = [];
-      const owners = new Set<string>();
-      let until = Infinity;
-      for (const row of [...rows.values()]) {
-        const rule = claimRule(row, owner, now, gone, live);
-        if (rule === 'delete') rows.delete(row.e.event_id);
-        else if (rule === 'leave') owners.add(row.o!), (until = Math.min(until, row.l));
-        else claimed.push(row), rows.set(row.e.event_id, { ...row, o: owner, l: now + LEASE_MS });
-      }
-      return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners, until };
-    },
+    _put: async (_, events) => void events.forEach((stored) => rows.set(idOf(stored), { ...stored })),
+    _remove: async (_, ids) => void ids.forEach((id) => rows.delete(id)),
+    _clear: async () => rows.clear(),
+    _claim: async (_, claim) => claim([...rows.values()], (stored) => rows.set(idOf(stored), stored), (id) => rows.delete(id)),
   };
-  return Object.assign(journal, { rows });
+  /** The rows, read in today's format. */
+  const read = () => [...rows.values()].map(readStored);
+  return Object.assign(journal, { rows, read });
 }
 
 type Report = { status: DeliveryStatus; ids: string[]; reason?: string };
+/** The options of an outbox, by their plain names. */
+type Options = { [K in keyof OutboxOptions as K extends `_${infer Name}` ? Name : never]: OutboxOptions[K] };
 
-function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { consent?: () => ConsentValue } = {}) {
+function setup(send: Adapter['send'], overrides: Partial<Options> = {}) {
   const reports: Report[] = [];
   const calls: { ids: string[]; leaving: boolean }[] = [];
   const adapter: Adapter = {
@@ -52,18 +46,20 @@ function setup(send: Adapter['send'], overrides: Partial<OutboxOptions> & { cons
       return send(events, context);
     },
   };
-  const outbox = createOutbox({
+  const options: Options = {
     adapter,
     owner: 'me',
     consent: () => 'granted',
     journal: () => undefined,
     journalFailed: () => {},
     batch: { size: 3, intervalMs: 1000 },
-    report: (status, ids, reason) => ids.length && reports.push({ status, ids, reason }),
-    note: () => {},
+    report: (status, ids, reason) => void (ids.length && reports.push({ status, ids, reason })),
+    count: () => {},
     log: () => {},
     ...overrides,
-  });
+  };
+  // The outbox's options are `_`-named (internal); here they go by their plain names.
+  const outbox = createOutbox(Object.fromEntries(Object.entries(options).map(([name, value]) => ['_' + name, value])) as unknown as OutboxOptions);
   const ids = (status: DeliveryStatus) => reports.filter((r) => r.status === status).flatMap((r) => r.ids);
   return { outbox, reports, calls, ids };
 }
@@ -180,16 +176,17 @@ describe('retries', () => {
 
   it('does not beacon after a failure when the events are stored for the next page', async () => {
     const journal = memoryJournal();
-    vi.spyOn(journal, 'release');
     let failing = true;
     const { outbox, calls } = setup(() => (failing ? Promise.reject(deliveryError('network', true)) : undefined), { journal: () => journal });
     outbox.add([event()]);
     await outbox.flush();
     expect(calls).toHaveLength(1);
     failing = false;
+    const put = vi.spyOn(journal, '_put');
     outbox.leave();
     expect(calls).toHaveLength(1);
-    expect(journal.release).toHaveBeenCalledOnce();
+    // Freed, once, for the next page.
+    expect(put.mock.calls).toEqual([['test', [expect.objectContaining({ owner: null, leaseUntil: 0 })]]]);
   });
 });
 
@@ -198,9 +195,9 @@ describe('the journal', () => {
     const journal = memoryJournal();
     const left = event();
     const taken = event();
-    await journal.put('test', [
-      { e: left, o: null, l: 0, q: 1 },
-      { e: taken, o: 'other-tab', l: Date.now() + LEASE_MS, q: 1 },
+    await journal._put('test', [
+      { event: left, owner: null, leaseUntil: 0, sequence: 1 },
+      { event: taken, owner: 'other-tab', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
     const { outbox, calls, reports } = setup(() => {}, { journal: () => journal });
     const mine = event();
@@ -215,7 +212,7 @@ describe('the journal', () => {
     ['throws at once', () => { throw new Error('indexedDB.open is broken'); }],
     ['rejects', () => Promise.reject(new Error('open failed'))],
   ])('carries on in memory when IndexedDB %s', async (_, broken) => {
-    const journal = { put: broken, claim: broken, remove: broken, release: broken, clear: broken } as unknown as Journal;
+    const journal = { _put: broken, _claim: broken, _remove: broken, _clear: broken } as unknown as Journal;
     const journalFailed = vi.fn();
     let usable = true;
     const { outbox, ids } = setup(() => {}, {
@@ -235,10 +232,10 @@ describe('the journal', () => {
    */
   function fillingJournal() {
     const journal = memoryJournal();
-    const put = journal.put;
+    const put = journal._put;
     let full = false;
     let usable = true;
-    journal.put = (...args) => (full ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : put(...args));
+    journal._put = (...args) => (full ? Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError')) : put(...args));
     const options = { journal: () => (usable ? journal : undefined), journalFailed: () => void (usable = false) };
     return { journal, options, full: () => void (full = true), usable: () => usable };
   }
@@ -277,7 +274,7 @@ describe('the journal', () => {
     await vi.advanceTimersByTimeAsync(0);
     refusing = false;
     // Its deletes at pagehide may not land: as if none had, the stored events stay as they were.
-    journal.remove = async () => {};
+    journal._remove = async () => {};
     closing.outbox.leave(true);
     expect(closing.calls.filter((call) => call.leaving).flatMap((call) => call.ids)).toEqual(expect.arrayContaining(stored.map((e) => e.event_id)));
     await vi.advanceTimersByTimeAsync(LEASE_MS + 1000); // the closed page's claims are over (its Web Lock, in a browser)
@@ -291,7 +288,7 @@ describe('the journal', () => {
   it('stores an event by the end of the task that tracked it, so a crash right after loses nothing', async () => {
     const journal = memoryJournal();
     const { outbox } = setup(() => new Promise(() => {}), { journal: () => journal, batch: { size: 100, intervalMs: 60_000 } });
-    const put = vi.spyOn(journal, 'put');
+    const put = vi.spyOn(journal, '_put');
     const first = event();
     const second = event();
     outbox.add([first]);
@@ -303,13 +300,13 @@ describe('the journal', () => {
 
   it('keeps an event tracked while a round claims from the journal', async () => {
     const journal = memoryJournal();
-    const claim = journal.claim;
+    const claim = journal._claim;
     let during: MicroconvEvent | undefined;
     const { outbox, calls } = setup(() => {}, {
       journal: () => journal,
       batch: { size: 100, intervalMs: 60_000 },
     });
-    journal.claim = async (...args) => {
+    journal._claim = async (...args) => {
       const result = await claim(...args);
       if (!during) outbox.add([(during = event())]); // arrives while the claim is under way
       return result;
@@ -327,7 +324,7 @@ describe('the journal', () => {
     await outbox.flush();
     outbox.leave();
     expect(calls).toHaveLength(1);
-    expect([...journal.rows.values()].map((row) => row.o)).toEqual([null]);
+    expect(journal.read().map((row) => row.owner)).toEqual([null]);
   });
 });
 
@@ -341,9 +338,9 @@ describe('leaving the page', () => {
     const sent = calls.flatMap((call) => call.ids);
     expect(sent).toEqual(events.slice(0, 3).map((e) => e.event_id)); // 3 × 20 kB fit, a 4th would not
     expect(calls.every((call) => call.leaving)).toBe(true);
-    const left = [...journal.rows.values()];
-    expect(left.map((row) => row.e.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
-    expect(left.every((row) => row.o === null)).toBe(true);
+    const left = journal.read();
+    expect(left.map((row) => row.event.event_id)).toEqual(events.slice(3).map((e) => e.event_id));
+    expect(left.every((row) => row.owner === null)).toBe(true);
   });
 
   it("tells the next page, through localStorage, which of a closed page's events to take over and which it sent", async () => {
@@ -355,7 +352,7 @@ describe('leaving the page', () => {
     await Promise.resolve(); // stored at the end of the task
     closing.outbox.leave(true);
     // The page's IndexedDB writes at pagehide may not land: as if none had, every event is still its own.
-    for (const row of journal.rows.values()) row.o = 'closing';
+    for (const row of journal.read()) journal.rows.set(row.event.event_id, { ...row, owner: 'closing' });
     const next = setup(() => {}, { journal: () => journal, owner: 'next' });
     await next.outbox.flush();
     expect(next.calls.flatMap((call) => call.ids)).toEqual(events.slice(3).map((e) => e.event_id));
@@ -421,11 +418,31 @@ describe('leaving the page', () => {
     localStorage.clear();
   });
 
+  it('claims what the previous version stored under one-letter names, rewrites it under today\'s, and sends it once', async () => {
+    const journal = memoryJournal();
+    const freed = event();
+    const crashed = event();
+    journal.rows.set(freed.event_id, { e: freed, o: null, l: 0, q: 1 });
+    journal.rows.set(crashed.event_id, { e: crashed, o: 'crashed', l: Date.now() - 1, q: 2, suspect: true, strikes: 2 });
+    let down = true;
+    const { outbox, ids } = setup(() => (down ? Promise.reject(deliveryError('http_503', true)) : undefined), { journal: () => journal });
+    await outbox.flush();
+    expect([...journal.rows.values()]).toEqual([
+      expect.objectContaining({ event: freed, owner: 'me', sequence: 1 }),
+      expect.objectContaining({ event: crashed, owner: 'me', sequence: 2, suspect: true, strikes: 2 }),
+    ]);
+    expect([...journal.rows.values()].some((row) => 'e' in row)).toBe(false);
+    down = false;
+    await outbox.flush();
+    expect(ids('sent').sort()).toEqual([freed.event_id, crashed.event_id].sort());
+    expect(journal.rows.size).toBe(0);
+  });
+
   it('sends what a closed page left in the order it was tracked, even within one millisecond', async () => {
     const journal = memoryJournal();
     const burst = Array.from({ length: 8 }, () => ({ ...event(), ts: 1000 }));
     // Stored in a shuffled order, as IndexedDB returns them (by random id).
-    await journal.put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ e: burst[i]!, o: null, l: 0, q: i + 1 })));
+    await journal._put('test', [5, 2, 7, 0, 3, 6, 1, 4].map((i) => ({ event: burst[i]!, owner: null, leaseUntil: 0, sequence: i + 1 })));
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls.flatMap((call) => call.ids)).toEqual(burst.map((e) => e.event_id));
@@ -538,7 +555,7 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
   it('keeps its count across page loads, so that reloading does not renew its budget', async () => {
     const journal = memoryJournal();
     const poison = event({ poison: true });
-    await journal.put('test', [{ e: poison, o: null, l: 0, q: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
+    await journal._put('test', [{ event: poison, owner: null, leaseUntil: 0, sequence: 1, suspect: true, strikes: MAX_STRIKES - 1 }]);
     const delivered: string[] = [];
     const { outbox, reports } = setup(poisoned(delivered), { journal: () => journal });
     const fresh = event();
@@ -563,7 +580,7 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
     outbox.add([event()]);
     outbox.leave(true);
     expect(calls.slice(before).flatMap((call) => call.ids)).not.toContain(poison.event_id);
-    expect(journal.rows.get(poison.event_id)).toMatchObject({ o: null, strikes: 1 });
+    expect(journal.rows.get(poison.event_id)).toMatchObject({ owner: null, strikes: 1 });
   });
 });
 
@@ -608,7 +625,7 @@ describe('sent once when hidden (issue 10, defect 4)', () => {
 });
 
 describe('claims on stored events (issue 10, defect 3)', () => {
-  const row = (owner: string, lease: number): StoredEvent => ({ e: event(), o: owner, l: lease, q: 1 });
+  const row = (owner: string, lease: number): StoredEvent => ({ event: event(), owner, leaseUntil: lease, sequence: 1 });
   const now = 1_000_000;
 
   it('with Web Locks: an owner without a lock has gone, whatever its lease; one with a lock keeps its events', () => {
@@ -628,13 +645,13 @@ describe('claims on stored events (issue 10, defect 3)', () => {
     const journal = memoryJournal();
     const dead = event();
     const held = event();
-    await journal.put('test', [
-      { e: dead, o: 'crashed', l: Date.now() + LEASE_MS, q: 1 },
-      { e: held, o: 'other', l: Date.now() + LEASE_MS, q: 1 },
+    await journal._put('test', [
+      { event: dead, owner: 'crashed', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
+      { event: held, owner: 'other', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
     ]);
     const alive = new Set(['other']);
     const watched: string[] = [];
-    const { outbox, calls } = setup(() => {}, { journal: () => journal, locks: { live: async () => new Set(alive), watch: (owner) => void watched.push(owner) } });
+    const { outbox, calls } = setup(() => {}, { journal: () => journal, locks: { _live: async () => new Set(alive), _watch: (owner) => void watched.push(owner) } });
     await outbox.flush();
     expect(calls.flatMap((call) => call.ids)).toEqual([dead.event_id]);
     expect(watched).toEqual(['other']);
@@ -647,7 +664,7 @@ describe('claims on stored events (issue 10, defect 3)', () => {
   it('without Web Locks, a page that stays open takes over a foreign lease when it runs out', async () => {
     const journal = memoryJournal();
     const foreign = event();
-    await journal.put('test', [{ e: foreign, o: 'crashed', l: Date.now() + 30_000, q: 1 }]);
+    await journal._put('test', [{ event: foreign, owner: 'crashed', leaseUntil: Date.now() + 30_000, sequence: 1 }]);
     const { outbox, calls } = setup(() => {}, { journal: () => journal });
     await outbox.flush();
     expect(calls).toEqual([]);

@@ -34,22 +34,19 @@ export function createDelivery({ adapters, batch, consent, report, count, log }:
   const locks = ownerLocks(owner, () => void each((outbox) => outbox.wake()));
   const outboxes = adapters.map((adapter) =>
     createOutbox({
-      adapter,
-      owner,
-      consent: () => gate(consent(), adapter.consent),
-      journal: () => (adapter.persistKey && mayStore() && !journalBroken ? (journal ||= (locks.hold(), openJournal())) : undefined),
-      journalFailed(error) {
+      _adapter: adapter,
+      _owner: owner,
+      _consent: () => gate(consent(), adapter.consent),
+      _journal: () => (adapter.persistKey && mayStore() && !journalBroken ? (journal ||= (locks._hold(), openJournal())) : undefined),
+      _journalFailed(error) {
         if (!journalBroken) log('warn', `IndexedDB failed (${describe(error)}); the queue is kept in memory`);
         journalBroken = true;
       },
-      batch,
-      locks,
-      report: (status, ids, reason) => report(adapter.name, status, ids, reason),
-      note(reason, detail) {
-        count(reason);
-        log('warn', `${adapter.name}: ${detail}`);
-      },
-      log,
+      _batch: batch,
+      _locks: locks,
+      _report: (status, ids, reason) => report(adapter.name, status, ids, reason),
+      _count: count,
+      _log: log,
     }),
   );
   const each = (fn: (outbox: (typeof outboxes)[number]) => unknown) => Promise.all(outboxes.map(fn)).then(() => {});
@@ -67,12 +64,12 @@ export function createDelivery({ adapters, batch, consent, report, count, log }:
     consentChanged(couldStore: boolean) {
       for (const outbox of outboxes) safe(log, 'consent', () => (outbox.consentChanged(), !couldStore && mayStore() && void outbox.flush()));
       // Withdrawn: no stored event may remain. Through a promise, so that an IndexedDB that throws at once throws nothing here either.
-      if (couldStore && !mayStore() && journal) new Promise((resolve) => resolve(journal!.clear())).catch(() => {});
+      if (couldStore && !mayStore() && journal) new Promise((resolve) => resolve(journal!._clear())).catch(() => {});
     },
     /** Sends what is queued and lets go of this instance's claim: what is still stored is the next page's. */
     async close() {
       await each((outbox) => outbox.close());
-      locks.stop();
+      locks._stop();
       for (const adapter of adapters) safe(log, adapter.name + '.destroy', () => adapter.destroy?.());
     },
   };

@@ -1,5 +1,15 @@
+/**
+ * The journal and its claims: what the queues keep in storage, who owns it, and the one home of that
+ * storage. Every IndexedDB and localStorage access of the outbox goes through this file: the stored
+ * events (IndexedDB, through idb-keyval), the marks closing pages leave (`GONE_KEY`) and a server's
+ * Retry-After (`WAIT_KEY`, both localStorage). The Web Locks that tie a claim to a live tab are in
+ * `locks.ts`.
+ */
 import { createStore, promisifyRequest } from 'idb-keyval';
 import type { MicroconvEvent } from '../types';
+import { toJson } from '../lib/json';
+import { storage } from './session';
+import type { OwnerLocks } from './locks';
 
 /**
  * How long a claim on a stored event lasts where Web Locks are missing (see `claimRule`). It covers a
@@ -18,8 +28,62 @@ export const LEASE_MS = 60_000;
  */
 export const GONE_KEY = 'microconv:gone:';
 
+/** Where a server's Retry-After is kept for the pages that come after, per queue. */
+export const WAIT_KEY = 'microconv:wait:';
+
 /** Closed instances of a queue: for each, the ids of the events it freed. */
 export type Gone = Map<string, Set<string>>;
+
+/** A stored event, as IndexedDB holds it. */
+export interface StoredEvent {
+  event: MicroconvEvent;
+  /** The instance that holds it, or null when it is free for any. */
+  owner: string | null;
+  /** When the owner's claim runs out, where Web Locks are missing (see `claimRule`); 0 when free. */
+  leaseUntil: number;
+  /** Its place among the events its page tracked: the order of events of the same millisecond. */
+  sequence: number;
+  /** It failed before: it never shares a request with an event that has not (see the outbox). */
+  suspect?: boolean;
+  /** Its failures on its own while the destination took other events: its spent retry budget. */
+  strikes?: number;
+}
+
+/** A stored event as earlier versions kept it, with one-letter names: still read, and rewritten in today's names when claimed. */
+export interface ShortStoredEvent {
+  e: MicroconvEvent;
+  o: string | null;
+  l: number;
+  q: number;
+  suspect?: boolean;
+  strikes?: number;
+}
+
+/** Any stored event, in today's names: a record of the one-letter format is read as what it says. */
+export const readStored = (record: StoredEvent | ShortStoredEvent): StoredEvent => {
+  const { e, o, l, q, ...stored } = record as Partial<ShortStoredEvent> & StoredEvent;
+  return e ? { ...stored, event: e, owner: o!, leaseUntil: l!, sequence: q! } : stored;
+};
+
+/**
+ * A queued event as memory holds it: as stored, and what memory alone needs (`_`-named, so the minifier
+ * shortens them; they are never stored).
+ */
+export interface Entry extends StoredEvent {
+  /** `event.event_id`. */
+  _id: string;
+  /** Failed attempts that did not say whether to retry. */
+  _tries: number;
+  /** The most events it may share a request with: halved each time its batch fails while others go. */
+  _cap?: number;
+  /** In flight: the server's now. */
+  _busy?: boolean;
+}
+
+export const toEntry = (stored: StoredEvent): Entry => ({ ...stored, _id: stored.event.event_id, _tries: 0 });
+
+/** What is stored of an entry, held by `owner` (null: freed for any, with no lease). */
+const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string | null): StoredEvent => ({ ...stored, owner, leaseUntil: owner ? stored.leaseUntil : 0 });
 
 /**
  * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
@@ -32,33 +96,39 @@ export type Gone = Map<string, Set<string>>;
  * Without Web Locks (`live` undefined), its lease has run out.
  */
 export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Gone, live?: Set<string>): 'take' | 'delete' | 'leave' {
-  const freed = stored.o && gone.get(stored.o);
-  if (freed) return freed.has(stored.e.event_id) ? 'take' : 'delete';
-  const left = live ? !live.has(stored.o!) && stored.l - LEASE_MS <= now : stored.l < now;
-  return stored.o === owner || !stored.o || left ? 'take' : 'leave';
-}
-
-/** A stored event: the event, its owner (an instance id, or null when free) and the end of the lease. */
-export interface StoredEvent {
-  e: MicroconvEvent;
-  o: string | null;
-  l: number;
-  /** Its place among the events its page tracked: the order of events of the same millisecond. */
-  q: number;
-  /** It failed before: it never shares a request with an event that has not (see the outbox). */
-  suspect?: boolean;
-  /** Its failures on its own while the destination took other events: its spent retry budget. */
-  strikes?: number;
+  const freed = stored.owner && gone.get(stored.owner);
+  if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
+  const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
+  return stored.owner === owner || !stored.owner || left ? 'take' : 'leave';
 }
 
 /** What a claim returns. */
 export interface Claim {
   /** The events claimed, oldest first: these, and only these, the claiming instance may send now. */
-  claimed: StoredEvent[];
+  _claimed: StoredEvent[];
   /** The other instances that still hold events. */
-  owners: Set<string>;
+  _owners: Set<string>;
   /** When the first of their leases runs out (Infinity when none). */
-  until: number;
+  _until: number;
+  /** The live instances, as Web Locks told (undefined without them: leases decide). */
+  _live?: Set<string>;
+}
+
+/**
+ * `claimRule` over the stored events of a queue, in either format: returns the claim, and hands what
+ * to write back to `take` (rewritten under the claimer's name and lease, in today's format) and the ids
+ * to delete to `drop`.
+ */
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
+  const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
+  for (const stored of records.map(readStored)) {
+    const rule = claimRule(stored, owner, now, gone, live);
+    if (rule === 'delete') drop(stored.event.event_id);
+    else if (rule === 'leave') claim._owners.add(stored.owner!), (claim._until = Math.min(claim._until, stored.leaseUntil));
+    else claim._claimed.push(stored), take({ ...stored, owner, leaseUntil: now + LEASE_MS });
+  }
+  claim._claimed.sort((a, b) => a.event.ts - b.event.ts || a.sequence - b.sequence);
+  return claim;
 }
 
 /**
@@ -68,17 +138,17 @@ export interface Claim {
  * then both send, the same event.
  */
 export interface Journal {
-  put(queue: string, events: StoredEvent[]): Promise<void>;
+  /** Writes events (freed ones, too: owner null). */
+  _put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
-   * Claims, until `now + LEASE_MS`, every event of `queue` that `claimRule` gives `owner`, and deletes
-   * the events closed instances sent.
+   * A claim: one read-write transaction over the stored events of `queue`, in which `claim` (`claimAll`)
+   * reads them and hands over what to write back (`take`) and what to delete (`drop`). Resolves to what
+   * `claim` returns, once committed.
    */
-  claim(queue: string, owner: string, now: number, gone: Gone, live?: Set<string>): Promise<Claim>;
-  remove(queue: string, ids: string[]): Promise<void>;
-  /** Frees events the caller holds a live lease on, for other tabs and the next page load. */
-  release(queue: string, events: StoredEvent[]): Promise<void>;
+  _claim<T>(queue: string, claim: (records: (StoredEvent | ShortStoredEvent)[], take: (stored: StoredEvent) => void, drop: (id: string) => void) => T): Promise<T>;
+  _remove(queue: string, ids: string[]): Promise<void>;
   /** Deletes every stored event (consent withdrawn). */
-  clear(): Promise<void>;
+  _clear(): Promise<void>;
 }
 
 /** The journal, or undefined where IndexedDB is missing or throws at once. */
@@ -90,41 +160,130 @@ export function openJournal(): Journal | undefined {
     return undefined;
   }
   const key = (queue: string, id: string) => queue + ' ' + id;
-  // Writes that must land from a closing page commit at once, rather than at the end of the task.
-  const write = (queue: string, events: StoredEvent[], owner?: null) =>
+  // Blind writes (one request each), so they land from a closing page: they commit at once, rather
+  // than at the end of the task.
+  const write = (change: (s: IDBObjectStore) => void) =>
     store('readwrite', (s) => {
-      for (const stored of events) s.put(owner === null ? { ...stored, o: null, l: 0 } : stored, key(queue, stored.e.event_id));
+      change(s);
       s.transaction.commit?.();
       return promisifyRequest(s.transaction);
     });
 
   return {
-    put: write,
-    // Blind writes (one request each), so they land from a closing page. Only events whose lease is
-    // still ours are released, and no other tab can have claimed those.
-    release: (queue, events) => write(queue, events, null),
-    claim: (queue, owner, now, gone, live) =>
+    _put: (queue, events) => write((s) => events.forEach((stored) => s.put(stored, key(queue, stored.event.event_id)))),
+    _remove: (queue, ids) => write((s) => ids.forEach((id) => s.delete(key(queue, id)))),
+    _claim: (queue, claim) =>
       store('readwrite', async (s) => {
-        const range = IDBKeyRange.bound(queue + ' ', queue + ' \uffff');
-        const claimed: StoredEvent[] = [];
-        const owners = new Set<string>();
-        let until = Infinity;
-        for (const item of await promisifyRequest<StoredEvent[]>(s.getAll(range))) {
-          const rule = claimRule(item, owner, now, gone, live);
-          if (rule === 'delete') s.delete(key(queue, item.e.event_id));
-          else if (rule === 'leave') owners.add(item.o!), (until = Math.min(until, item.l));
-          else claimed.push(item), s.put({ ...item, o: owner, l: now + LEASE_MS }, key(queue, item.e.event_id));
-        }
+        const result = claim(
+          await promisifyRequest(s.getAll(IDBKeyRange.bound(queue + ' ', queue + ' \uffff'))),
+          (stored) => s.put(stored, key(queue, stored.event.event_id)),
+          (id) => s.delete(key(queue, id)),
+        );
         // Only a committed claim counts.
         await promisifyRequest(s.transaction);
-        return { claimed: claimed.sort((a, b) => a.e.ts - b.e.ts || a.q - b.q), owners, until };
+        return result;
       }),
-    remove: (queue, ids) =>
-      store('readwrite', (s) => {
-        for (const id of ids) s.delete(key(queue, id));
-        s.transaction.commit?.();
-        return promisifyRequest(s.transaction);
-      }),
-    clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
+    _clear: () => store('readwrite', (s) => (s.clear(), promisifyRequest(s.transaction))),
   };
 }
+
+/**
+ * The closed instances of a queue (`GONE_KEY` marks) and the events each freed. `keep` says which may
+ * still matter; the marks of the others are removed: a mark is needed only while its instance's events
+ * are in the store.
+ */
+function goneInstances(prefix: string, keep: (owner: string) => boolean = () => true): Gone {
+  const gone: Gone = new Map();
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(localStorage);
+  } catch {}
+  for (const key of keys) {
+    const owner = key.slice(prefix.length);
+    if (!key.startsWith(prefix)) continue;
+    if (!keep(owner)) storage('removeItem', key);
+    else {
+      try {
+        gone.set(owner, new Set(freedBy(key)));
+      } catch {}
+    }
+  }
+  return gone;
+}
+
+/** The ids a `GONE_KEY` mark says its instance freed; throws where there is no mark, or it is unreadable. */
+const freedBy = (mark: string): string[] => JSON.parse(storage('getItem', mark)!)[1];
+
+/**
+ * The storage of one queue, as its outbox uses it: in memory's terms (entries), held by `owner`.
+ *
+ * Every journal call goes through here; its first failure hands the queue to memory for good. A broken
+ * IndexedDB can throw at once (a replaced `indexedDB.open`) or fail later: both count. Writes can fail
+ * while deletes work (a full quota), and what was stored before stays there: `remove` (deletes of what
+ * was delivered) still goes to the journal that worked, or a later page would send those events again.
+ * Its failures change nothing.
+ */
+export function queueStore(queue: string, owner: string, journal: () => Journal | undefined, journalFailed: (error: unknown) => void) {
+  // The journal once it has worked for this queue: it may hold our events after it fails.
+  let worked: Journal | undefined;
+  let waitRead = false;
+  const marks = GONE_KEY + queue + ' ';
+  const mark = marks + owner;
+  const use = <T>(task: (j: Journal) => Promise<T>, afterFailure?: boolean): Promise<T | void> => {
+    const current = journal();
+    const j = current || (afterFailure ? worked : undefined);
+    if (!j) return Promise.resolve();
+    return new Promise<T>((resolve) => resolve(task(j))).then(
+      (result) => ((worked = current || worked), result),
+      current ? journalFailed : () => {},
+    );
+  };
+  const say = (freed: string[]) => storage('setItem', mark, toJson([Date.now(), freed]));
+  const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
+  return {
+    /** Whether events are stored (else memory alone holds them). */
+    _durable: () => !!journal(),
+    _put: (list: Entry[]) => put(list, owner),
+    /** Frees events this instance holds a live lease on, for other tabs and the next page load: no other tab can have claimed those. */
+    _release: (list: Entry[]) => put(list, null),
+    _remove: (list: Entry[]) => list.length && void use((j) => j._remove(queue, list.map((entry) => entry._id)), true),
+    /** Takes from the journal what this instance may send now (see `claimRule`), or undefined without one. */
+    async _claim(now: number, locks?: OwnerLocks): Promise<Claim | void> {
+      const claim = await use(async (j) => {
+        // The locks first, then the marks: an instance whose lock is freed has left its mark before.
+        const live = await locks?._live();
+        const gone = goneInstances(marks);
+        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, gone, live, take, drop));
+      });
+      // Marks of closed instances that hold nothing more are done with.
+      if (claim) goneInstances(marks, (other) => claim._owners.has(other));
+      return claim;
+    },
+    /**
+     * The page closes: says which events it freed for the next page (see GONE_KEY); also after the
+     * journal failed, when what was stored before may still be there.
+     */
+    _leave: (freed: string[]) => (journal() || worked) && say(freed),
+    /** Events that left as the page closed came back refused: freed too, after all. */
+    _freeLate(list: Entry[]) {
+      if (!journal()) return;
+      let freed: string[] = [];
+      try {
+        freed = freedBy(mark);
+      } catch {}
+      say([...freed, ...list.map((entry) => entry._id)]);
+      put(list, null);
+    },
+    /** The page is back: it holds its events again. */
+    _back: () => storage('removeItem', mark),
+    /**
+     * A wait a server asked for (Retry-After), which a page before this one may have been told of. Read
+     * once, at the first round, not at start: a first localStorage read can block for milliseconds.
+     */
+    _waitUntil: () => (!waitRead && journal() && ((waitRead = true), Number(storage('getItem', WAIT_KEY + queue)))) || 0,
+    /** The next page load of the site must wait too: the server asked the site, not this page. */
+    _wait: (until: number) => journal() && storage('setItem', WAIT_KEY + queue, String(until)),
+  };
+}
+
+export type QueueStore = ReturnType<typeof queueStore>;

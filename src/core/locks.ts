@@ -4,9 +4,9 @@ export const LOCK_PREFIX = 'microconv:owner:';
 /** What the outbox asks of the locks: who lives, and to be woken when another instance goes. */
 export interface OwnerLocks {
   /** The owners whose instances live, or undefined without Web Locks (leases decide then). Never rejects. */
-  live(): Promise<Set<string> | undefined>;
+  _live(): Promise<Set<string> | undefined>;
   /** Asks to be woken (the `wake` given to `ownerLocks`) once `other`'s instance has gone. */
-  watch(other: string): void;
+  _watch(other: string): void;
 }
 
 /**
@@ -29,10 +29,10 @@ export function ownerLocks(owner: string, wake: () => void) {
   const request = (name: string, held: () => unknown) => void new Promise((resolve) => resolve(locks!.request(name, { signal: stopped.signal }, held))).catch(() => {});
   return {
     /** Holds this instance's lock until `stop()`: from before its first event is stored. */
-    hold() {
+    _hold() {
       if (locks && !holding) (holding = true), request(LOCK_PREFIX + owner, () => new Promise<void>((resolve) => (release = resolve)));
     },
-    live: () =>
+    _live: () =>
       locks
         ? new Promise<LockManagerSnapshot>((resolve) => resolve(locks.query())).then(
             // Pending too: an instance that has just asked for its lock lives. (Other locks' names make ids of no one.)
@@ -40,14 +40,14 @@ export function ownerLocks(owner: string, wake: () => void) {
             () => undefined,
           )
         : Promise.resolve(undefined),
-    watch(other: string) {
+    _watch(other: string) {
       if (!locks || watched.has(other)) return;
       watched.add(other);
       // Granted once `other` has let go of its lock: it has gone. Released again at once.
       request(LOCK_PREFIX + other, () => (watched.delete(other), wake()));
     },
     /** Lets go of this instance's lock and stops waiting for others' (destroy()). */
-    stop() {
+    _stop() {
       stopped.abort();
       release?.();
     },

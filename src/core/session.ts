@@ -23,30 +23,6 @@ export const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: strin
 };
 
 /**
- * The closed instances of a queue (`GONE_KEY` marks) and the events each freed. `keep` says which may
- * still matter; the marks of the others are removed: a mark is needed only while its instance's events
- * are in the store.
- */
-export function goneInstances(prefix: string, keep: (owner: string) => boolean = () => true): Map<string, Set<string>> {
-  const gone = new Map<string, Set<string>>();
-  let keys: string[] = [];
-  try {
-    keys = Object.keys(localStorage);
-  } catch {}
-  for (const key of keys) {
-    const owner = key.slice(prefix.length);
-    if (!key.startsWith(prefix)) continue;
-    if (!keep(owner)) storage('removeItem', key);
-    else {
-      try {
-        gone.set(owner, new Set(JSON.parse(storage('getItem', key)!)[1]));
-      } catch {}
-    }
-  }
-  return gone;
-}
-
-/**
  * Sessions and the anonymous id. With `analytics_storage` consent (`mayStore()`), both live in
  * localStorage, shared by the tabs of the site; without it nothing is written, and the session lives
  * in memory, for this page only. `keep`: the query parameters the site lets URLs keep (`urlParams`).
