@@ -63,12 +63,15 @@ const LAZY = /import\('\.\/([\w/-]+)'\)\.then\(\((\w+)\) => \2\.(\w+)\)/g;
 const lazyParts = [...readFileSync(REGISTRY, 'utf8').matchAll(LAZY)].map(([, path, , exported]) => ({ path: path!, exported: exported!, name: path!.split('/').pop()! }));
 if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('src/parts.ts: two lazy parts share a file name');
 
-/** In `microconv.js`, each `import()` of the registry becomes a fetch of that part's file, through the loader. */
+/**
+ * In `microconv.js`, each `import()` of the registry, with the export it picks, becomes a fetch of that
+ * part's file through the loader, which resolves to that export (the file brings it alone).
+ */
 const fetchLazyParts = (): Plugin => ({
   name: 'microconv-lazy-parts',
   transform(code, id) {
     if (id !== REGISTRY) return null;
-    const rewritten = code.replace(/import\('\.\/[\w/-]*\/([\w-]+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
+    const rewritten = code.replace(/import\('\.\/[\w/-]*\/([\w-]+)'\)\.then\(\((\w+)\) => \2\.\w+\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
     if (/import\(/.test(rewritten)) this.error('a lazy part whose line the build cannot read: write it as the others are');
     return { code: `import { loadPart } from './core/loader';\n${rewritten}`, map: null };
   },
@@ -100,7 +103,7 @@ const explainLater = (): Plugin => {
 };
 if (lazyParts.some((part) => part.name === errorsPart.name)) throw new Error('src/parts.ts: a lazy part takes the name of microconv-errors.js');
 
-/** `microconv-<name>.js`: the part's code, handed to the loader of `microconv.js` (see `loadPart`). */
+/** `microconv-<name>.js`: the part's code, its one export handed to the loader of `microconv.js` (see `loadPart`). */
 const partFile = ({ path, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
   browser(`\0microconv-part:${name}`, `microconv-${name}.js`, [
     {
@@ -108,7 +111,7 @@ const partFile = ({ path, exported, name }: (typeof lazyParts)[number]): RollupO
       resolveId: (id) => (id === `\0microconv-part:${name}` ? id : null),
       load: (id) =>
         id === `\0microconv-part:${name}`
-          ? `import { ${exported} } from ${JSON.stringify(resolve('src', path + '.ts'))};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = { ${exported} };`
+          ? `import { ${exported} } from ${JSON.stringify(resolve('src', path + '.ts'))};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = ${exported};`
           : null,
     },
   ]);
