@@ -66,12 +66,15 @@ const lazyParts = LAZY_FROM.flatMap((from) =>
 );
 if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('two lazy parts share a file name');
 
-/** In `microconv.js`, each lazy `import()` becomes a fetch of that part's file, through the loader. */
+/**
+ * In `microconv.js`, each lazy `import()`, with the export it picks, becomes a fetch of that part's file
+ * through the loader, which resolves to that export (the file brings it alone).
+ */
 const fetchLazyParts = (): Plugin => ({
   name: 'microconv-lazy-parts',
   transform(code, id) {
     if (!LAZY_FROM.includes(id)) return null;
-    const rewritten = code.replace(/import\('\.\/(?:[\w-]+\/)*([\w-]+)'\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
+    const rewritten = code.replace(/import\('\.\/(?:[\w-]+\/)*([\w-]+)'\)\.then\(\((\w+)\) => \2\.\w+\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
     const unread = /import\(/.test(rewritten) || [...rewritten.matchAll(/loadPart\("([\w-]+)"\)/g)].some(([, name]) => !lazyParts.some((part) => part.name === name));
     if (unread) this.error('a lazy part whose line the build cannot read: write it as the others are');
     return { code: `import { loadPart } from ${JSON.stringify(resolve('src/core/loader.ts'))};\n${rewritten}`, map: null };
@@ -104,7 +107,7 @@ const explainLater = (): Plugin => {
 };
 if (lazyParts.some((part) => part.name === errorsPart.name)) throw new Error('src/parts.ts: a lazy part takes the name of microconv-errors.js');
 
-/** `microconv-<name>.js`: the part's code, handed to the loader of `microconv.js` (see `loadPart`). */
+/** `microconv-<name>.js`: the part's code, its one export handed to the loader of `microconv.js` (see `loadPart`). */
 const partFile = ({ file, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
   browser(`\0microconv-part:${name}`, `microconv-${name}.js`, [
     {
@@ -112,7 +115,7 @@ const partFile = ({ file, exported, name }: (typeof lazyParts)[number]): RollupO
       resolveId: (id) => (id === `\0microconv-part:${name}` ? id : null),
       load: (id) =>
         id === `\0microconv-part:${name}`
-          ? `import { ${exported} } from ${JSON.stringify(file)};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = { ${exported} };`
+          ? `import { ${exported} } from ${JSON.stringify(file)};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = ${exported};`
           : null,
     },
   ]);

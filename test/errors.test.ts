@@ -31,7 +31,7 @@ describe('the script tag', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('says a short message at once and the full ones in order once the words come, fetched once; then full messages at once', async () => {
-    let bring!: (part: { word: typeof word }) => void;
+    let bring!: (part: typeof word) => void;
     loadPart.mockReturnValue(new Promise((resolve) => (bring = resolve)));
     const later: string[] = [];
     const say = (message: string) => void later.push(message);
@@ -39,7 +39,7 @@ describe('the script tag', () => {
     expect(explain(['params', 'cycle'], say)).toBe('params cannot be used; the details follow in the console');
     expect(explain('a message the core words itself', say)).toBe('a message the core words itself');
     expect(later).toEqual([]);
-    bring({ word });
+    bring(word);
     await vi.waitFor(() => expect(later).toEqual(['option batch must be { size: 1 to 1000, intervalMs: 0 to 3600000 }, not "often"', 'params hold a circular reference']));
     expect(explain(['params', 'deep'], say)).toBe('params are nested deeper than 31 levels');
     expect(loadPart).toHaveBeenCalledTimes(1);
@@ -59,7 +59,7 @@ describe('the script tag', () => {
   });
 
   it('loses no message to a console that throws', async () => {
-    loadPart.mockResolvedValue({ word });
+    loadPart.mockResolvedValue(word);
     const said: string[] = [];
     explain(['params', 'cycle'], () => {
       throw new Error('patched console');

@@ -4,6 +4,8 @@ import { caught, safe } from '../lib/safe';
 /** Contract 2: nothing from an element with this attribute, or from inside it. */
 export const IGNORED = '[data-mc-ignore]';
 
+type Watcher = [selector: string, found: (element: Element, late: boolean) => void, seen: WeakSet<Element>];
+
 /**
  * The DOM plumbing behind a `TrackerContext` (see types.ts): delegated listeners and one MutationObserver.
  * Returns the context's `listen` and `watch`, `later` for work that waits for an idle moment, and a
@@ -11,7 +13,8 @@ export const IGNORED = '[data-mc-ignore]';
  */
 export function createDom(log: Log) {
   const delegated = new Map<string, Set<(event: Event) => void>>();
-  const watchers: [string, (element: Element, late: boolean) => void, WeakSet<Element>][] = [];
+  const removers: (() => void)[] = [];
+  const watchers: Watcher[] = [];
   let observer: MutationObserver | undefined;
   const idle: number[] = [];
   let loaded = document.readyState === 'complete';
@@ -27,40 +30,48 @@ export function createDom(log: Log) {
     idle.push('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number));
   };
 
-  // Runs for every click, scroll, keystroke and media update of the page: no closure per handler.
-  const dispatch = (event: Event) => {
-    for (const handler of delegated.get((event.currentTarget === window ? 'w:' : 'd:') + event.type)!) {
-      try {
-        handler(event);
-      } catch (error) {
-        caught(log, event.type + ' handler', error);
-      }
-    }
-  };
-
-  const visit = (root: Element, late: boolean) => {
-    for (const [selector, found, seen] of watchers) {
-      const hits = root.matches(selector) ? [root] : [];
-      hits.push(...root.querySelectorAll(selector));
-      // Nothing from inside `data-mc-ignore` (contract 2): sections, form steps and embeds there are not watched.
-      for (const element of hits) if (!seen.has(element) && !element.closest(IGNORED)) seen.add(element), safe(log, 'watch ' + selector, () => found(element, late));
-    }
+  /** Hands `watcher` the elements of `root` (itself included) it has not had yet, outside `data-mc-ignore` (contract 2). */
+  const visit = (root: Element, late: boolean, [selector, found, seen]: Watcher) => {
+    const check = (element: Element) => seen.has(element) || element.closest(IGNORED) || (seen.add(element), safe(log, 'watch ' + selector, () => found(element, late)));
+    const inside = root.querySelectorAll(selector);
+    if (root.matches(selector)) check(root);
+    inside.forEach(check);
   };
 
   return {
     /** Adds `handler` to the one listener of its type; returns how to take it off again. */
     listen(type: string, handler: (event: Event) => void, onWindow?: boolean) {
       const key = (onWindow ? 'w:' : 'd:') + type;
-      if (!delegated.has(key)) delegated.set(key, new Set()), (onWindow ? window : document).addEventListener(type, dispatch, true);
-      delegated.get(key)!.add(handler);
-      return () => void delegated.get(key)?.delete(handler);
+      let handlers = delegated.get(key)!;
+      if (!handlers) {
+        const target = onWindow ? window : document;
+        const all = (handlers = new Set());
+        // Runs for every click, scroll, keystroke and media update of the page: its own handlers at hand,
+        // nothing to look up.
+        const dispatch = (event: Event) => {
+          for (const handler of all) {
+            try {
+              handler(event);
+            } catch (error) {
+              caught(log, type + ' handler', error);
+            }
+          }
+        };
+        delegated.set(key, all);
+        target.addEventListener(type, dispatch, true);
+        removers.push(() => target.removeEventListener(type, dispatch, true));
+      }
+      handlers.add(handler);
+      return () => void handlers.delete(handler);
     },
     watch(selector: string, found: (element: Element, late: boolean) => void) {
-      watchers.push([selector, found, new WeakSet()]);
-      visit(document.documentElement, false);
+      const watcher: Watcher = [selector, found, new WeakSet()];
+      watchers.push(watcher);
+      // What the page has now, for this watcher alone: the others have had it.
+      visit(document.documentElement, false, watcher);
       // One observer for every tracker; it only reads the nodes that were added.
       observer ||= new MutationObserver((records) => {
-        for (const record of records) for (const node of record.addedNodes) if (node.nodeType === 1) visit(node as Element, true);
+        for (const record of records) for (const node of record.addedNodes) if (node.nodeType === 1) for (const each of watchers) visit(node as Element, true, each);
       });
       observer.observe(document.documentElement, { childList: true, subtree: true });
     },
@@ -70,7 +81,7 @@ export function createDom(log: Log) {
       waiting.length = 0;
       for (const handle of idle) ('cancelIdleCallback' in window ? cancelIdleCallback : clearTimeout)(handle);
       observer?.disconnect();
-      for (const key of delegated.keys()) (key[0] === 'w' ? window : document).removeEventListener(key.slice(2), dispatch, true);
+      removers.splice(0).forEach((remove) => remove());
       delegated.clear();
     },
   };

@@ -4,7 +4,7 @@ import type { word } from './errors';
 
 // The words belong to the page, like the loader's parts: fetched once, for every instance.
 let words: typeof word | undefined;
-let part: Promise<{ word: typeof word }> | undefined;
+let part: Promise<typeof word> | undefined;
 
 /**
  * The message of a refusal, for the script tag, whose words (`microconv-errors.js`) come through the
@@ -18,6 +18,6 @@ export function explain(problem: Problem | string, later: (message: string) => v
   // In order: the reactions to one promise run in the order they were added, one right after the other,
   // so the messages owed all come before any full message said at once. A console that throws costs
   // that one message.
-  (part ||= loadPart('errors')).then(({ word }) => later((words = word)(problem))).catch(() => {});
+  (part ||= loadPart('errors')).then((word) => later((words = word)(problem))).catch(() => {});
   return problem[0] + ' cannot be used; the details follow in the console';
 }

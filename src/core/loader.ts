@@ -39,14 +39,14 @@ export function loadScript(url: string, onload: () => void, onerror?: () => void
   document.head.append(script);
 }
 
-/** The parts that lazily loaded files have brought: each file adds its own, by name. */
+/** The parts that lazily loaded files have brought: each file adds its own, by name (the one export its line in parts.ts picks). */
 const loaded = () => ((window as { microconvParts?: Record<string, unknown> }).microconvParts ||= {});
 
 /** Where the script tag's lazy parts are: the URL `microconv.js` itself was loaded from (a real script element's). */
 export const partsFrom = (url: string) => void (folder = url);
 
 /**
- * The part `name`, from `microconv-<name>.js` next to `microconv.js`: what that file exports. Rejects
+ * The part `name`, from `microconv-<name>.js` next to `microconv.js`: what that file brings. Rejects
  * when the file cannot be fetched (a 404, a blocker, the CSP) or brings no such part.
  */
 export function loadPart<T = any>(name: string): Promise<T> {

@@ -65,6 +65,9 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen, redactUrl }, 
   const files = downloads && new RegExp(`\\.(${downloads.join('|')})$`, 'i');
 
   const activate = (event: Event) => {
+    // The key first: most keystrokes (typing in a form, moving around) are neither Enter nor Space, and
+    // are done with before the event's path is read.
+    if (event.type === 'keydown' && !/^( |Enter)$/.test((event as KeyboardEvent).key)) return;
     const elements = elementsOf(event);
     if (elements.some((element) => element.hasAttribute('data-mc-ignore'))) return;
     const cta = elements.find((element) => element.hasAttribute('data-mc-cta'));
@@ -72,7 +75,7 @@ export const trackClicks: Tracker<ClickOptions> = ({ emit, listen, redactUrl }, 
     // Most clicks on a page are on neither: nothing to say, and nothing more to read.
     if (!cta && !link) return;
     // Enter and Space on a native control already make a click; in editable content they are typing.
-    if (event.type === 'keydown' && (!cta || !/^( |Enter)$/.test((event as KeyboardEvent).key) || elements[0]!.matches(NATIVE) || editable(elements[0]!))) return;
+    if (event.type === 'keydown' && (!cta || elements[0]!.matches(NATIVE) || editable(elements[0]!))) return;
     const href = link?.href || '';
     const scheme = /^(tel|mailto):/i.exec(href)?.[1]?.toLowerCase();
     const file = files && link && (files.exec(link.pathname) || (link.hasAttribute('download') && /\.(\w+)$/.exec(link.pathname)));

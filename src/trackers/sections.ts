@@ -6,15 +6,18 @@ import { ms } from '../lib/validate';
  * element has been visible for long enough: IntersectionObservers, no scroll listener, no layout reads.
  * One observer says when an element's share of itself crosses the threshold. An element taller than the
  * viewport is seen when it covers that share of the viewport instead, which is a share of its own height
- * that only its height tells: such an element gets an observer of its own, at that share.
+ * that only its height tells: such an element is watched by an observer at that share, one for all the
+ * elements of the same height (a page's full-screen sections share one).
  */
 export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, onPage }, { threshold = 0.5, dwellMs = 1000 }) => {
   const sections = new Set<Element>();
   const timers = new Map<Element, ReturnType<typeof setTimeout>>();
+  /** The observer of each tall element, and the observers by their share. */
   const tall = new Map<Element, IntersectionObserver>();
+  const shares = new Map<number, IntersectionObserver>();
   let viewed = new Set<string>();
   const stop = (element: Element) => (clearTimeout(timers.get(element)), timers.delete(element));
-  const forget = (element: Element) => (tall.get(element)?.disconnect(), tall.delete(element));
+  const forget = (element: Element) => (tall.get(element)?.unobserve(element), tall.delete(element));
 
   const seen: IntersectionObserverCallback = (entries) => {
     for (const { target, isIntersecting, intersectionRatio, intersectionRect, boundingClientRect, rootBounds } of entries) {
@@ -22,7 +25,8 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
       const viewport = rootBounds?.height || innerHeight;
       const height = boundingClientRect.height;
       if (height > viewport && !tall.has(target)) {
-        const own = new IntersectionObserver(seen, { threshold: [0, (threshold * viewport) / height] });
+        const share = (threshold * viewport) / height;
+        const own = shares.get(share) || shares.set(share, new IntersectionObserver(seen, { threshold: [0, share] })).get(share)!;
         tall.set(target, own);
         own.observe(target);
       }
@@ -58,7 +62,7 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
   // A hidden page shows nothing: dwell stops, and is read again when it comes back.
   listen('visibilitychange', () => (document.hidden ? timers.forEach((_, element) => stop(element)) : reobserve()));
   onPage(() => ((viewed = new Set()), reobserve()));
-  return () => (observer.disconnect(), tall.forEach((own) => own.disconnect()), timers.forEach((_, element) => stop(element)));
+  return () => (observer.disconnect(), shares.forEach((own) => own.disconnect()), timers.forEach((_, element) => stop(element)));
 };
 
 export const sectionsPart: TrackerPart<SectionOptions> = {

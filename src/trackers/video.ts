@@ -65,8 +65,9 @@ export const createVideoTracker =
     // A video's title and source, worked out once per source: `timeupdate` comes four times a second.
     const described = new WeakMap<HTMLVideoElement, VideoInfo>();
     const onMedia = (event: Event) => {
-      const video = event.target as HTMLVideoElement;
-      if (video.tagName !== 'VIDEO' || video.closest(IGNORED)) return;
+      const video = event.target;
+      // instanceof, not tagName: a prototype check, no DOM getter, four times a second while a video plays.
+      if (!(video instanceof HTMLVideoElement) || video.closest(IGNORED)) return;
       const url = video.currentSrc || video.src;
       let info = described.get(video);
       if (info?.url !== url) described.set(video, (info = { title: titleOf(video, '', fileName(url)), url, provider: 'html5', duration: 0, time: 0 }));

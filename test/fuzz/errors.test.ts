@@ -113,7 +113,7 @@ let rejections: ReturnType<typeof watchRejections>;
 beforeAll(() => {
   rejections = watchRejections();
   // The words, as microconv-errors.js brings them: the loader finds them there.
-  (window as { microconvParts?: object }).microconvParts = { errors: { word } };
+  (window as { microconvParts?: object }).microconvParts = { errors: word };
 });
 afterAll(() => {
   rejections.stop();
