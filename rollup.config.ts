@@ -2,7 +2,7 @@ import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Plugin, RollupOptions } from 'rollup';
 import { dts } from 'rollup-plugin-dts';
 
@@ -54,26 +54,30 @@ const browser = (input: string, file: string, plugins: Plugin[] = []): RollupOpt
 });
 
 /**
- * The script tag's lazy parts, read from the registry (src/parts.ts): each part whose line says
+ * The script tag's lazy parts, read from the registry (src/parts.ts) and from the core's own lazy
+ * import (identify()'s hashing, in src/lib/ids.ts): each line that says
  * `import('./dir/name').then((module) => module.exported)` becomes its own file, `microconv-name.js`.
  * So adding a part is one line there, and no line here.
  */
-const REGISTRY = resolve('src/parts.ts');
+const LAZY_FROM = ['src/parts.ts', 'src/lib/ids.ts'].map((file) => resolve(file));
 const LAZY = /import\('\.\/([\w/-]+)'\)\.then\(\((\w+)\) => \2\.(\w+)\)/g;
-const lazyParts = [...readFileSync(REGISTRY, 'utf8').matchAll(LAZY)].map(([, path, , exported]) => ({ path: path!, exported: exported!, name: path!.split('/').pop()! }));
-if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('src/parts.ts: two lazy parts share a file name');
+const lazyParts = LAZY_FROM.flatMap((from) =>
+  [...readFileSync(from, 'utf8').matchAll(LAZY)].map(([, path, , exported]) => ({ file: resolve(dirname(from), path! + '.ts'), exported: exported!, name: path!.split('/').pop()! })),
+);
+if (new Set(lazyParts.map((part) => part.name)).size !== lazyParts.length) throw new Error('two lazy parts share a file name');
 
 /**
- * In `microconv.js`, each `import()` of the registry, with the export it picks, becomes a fetch of that
- * part's file through the loader, which resolves to that export (the file brings it alone).
+ * In `microconv.js`, each lazy `import()`, with the export it picks, becomes a fetch of that part's file
+ * through the loader, which resolves to that export (the file brings it alone).
  */
 const fetchLazyParts = (): Plugin => ({
   name: 'microconv-lazy-parts',
   transform(code, id) {
-    if (id !== REGISTRY) return null;
-    const rewritten = code.replace(/import\('\.\/[\w/-]*\/([\w-]+)'\)\.then\(\((\w+)\) => \2\.\w+\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
-    if (/import\(/.test(rewritten)) this.error('a lazy part whose line the build cannot read: write it as the others are');
-    return { code: `import { loadPart } from './core/loader';\n${rewritten}`, map: null };
+    if (!LAZY_FROM.includes(id)) return null;
+    const rewritten = code.replace(/import\('\.\/(?:[\w-]+\/)*([\w-]+)'\)\.then\(\((\w+)\) => \2\.\w+\)/g, (_, name) => `loadPart(${JSON.stringify(name)})`);
+    const unread = /import\(/.test(rewritten) || [...rewritten.matchAll(/loadPart\("([\w-]+)"\)/g)].some(([, name]) => !lazyParts.some((part) => part.name === name));
+    if (unread) this.error('a lazy part whose line the build cannot read: write it as the others are');
+    return { code: `import { loadPart } from ${JSON.stringify(resolve('src/core/loader.ts'))};\n${rewritten}`, map: null };
   },
 });
 
@@ -81,7 +85,7 @@ const fetchLazyParts = (): Plugin => ({
  * The words of refusals are a lazy part too (`microconv-errors.js`), fetched on the first error: in
  * `microconv.js`, `explain-later.ts` takes the place of `explain.ts`, which bundles them.
  */
-const errorsPart = { path: 'core/errors', exported: 'word', name: 'errors' };
+const errorsPart = { file: resolve('src/core/errors.ts'), exported: 'word', name: 'errors' };
 const EXPLAIN = resolve('src/core/explain.ts');
 const explainLater = (): Plugin => {
   let swapped = false;
@@ -104,14 +108,14 @@ const explainLater = (): Plugin => {
 if (lazyParts.some((part) => part.name === errorsPart.name)) throw new Error('src/parts.ts: a lazy part takes the name of microconv-errors.js');
 
 /** `microconv-<name>.js`: the part's code, its one export handed to the loader of `microconv.js` (see `loadPart`). */
-const partFile = ({ path, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
+const partFile = ({ file, exported, name }: (typeof lazyParts)[number]): RollupOptions =>
   browser(`\0microconv-part:${name}`, `microconv-${name}.js`, [
     {
       name: 'microconv-part-entry',
       resolveId: (id) => (id === `\0microconv-part:${name}` ? id : null),
       load: (id) =>
         id === `\0microconv-part:${name}`
-          ? `import { ${exported} } from ${JSON.stringify(resolve('src', path + '.ts'))};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = ${exported};`
+          ? `import { ${exported} } from ${JSON.stringify(file)};\n(window.microconvParts = window.microconvParts || {})[${JSON.stringify(name)}] = ${exported};`
           : null,
     },
   ]);

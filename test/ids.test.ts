@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { init } from '../src/core/instance';
-import { composeFbc, gaClientId, hashed, googleEmail, normaliseEmail, normalisePhone, readCookie, sha256 } from '../src/lib/ids';
+import { composeFbc, gaClientId, hashed, readCookie } from '../src/lib/ids';
+import { googleEmail, normaliseEmail, normalisePhone, sha256 } from '../src/lib/hashing';
 import { payload } from '../src/adapters/endpoint';
 import type { Adapter, MicroconvEvent } from '../src/types';
 
@@ -122,17 +123,41 @@ describe('ids and consent on the event', () => {
     await mc.destroy();
   });
 
-  it('refuses bad input with a clear error, and keeps the last identity', () => {
+  it('refuses an argument of the wrong shape at once, with a clear error', () => {
     const mc = init({ adapters: [recorder().adapter] });
-    expect(() => mc.identify({ email: 'nobody' })).toThrow('identify(): email is not an e-mail address');
-    expect(() => mc.identify({ phone: '06 12 34 56 78' })).toThrow(/country code/);
     expect(() => mc.identify('me@example.com' as never)).toThrow(/identify\(\) takes/);
+    expect(() => mc.identify(null as never)).toThrow(/identify\(\) takes/);
     expect(() => mc.identify({ user_id: 42 as never })).toThrow(/strings/);
+    expect(() => mc.identify({ email: ['a@example.com'] as never })).toThrow(/strings/);
     const logged = init({ adapters: [recorder().adapter], errors: 'log' });
-    expect(() => logged.identify({ email: 'nobody' })).not.toThrow();
+    expect(() => logged.identify('me@example.com' as never)).not.toThrow();
     expect(logged.stats().dropped.invalid).toBe(1);
     void mc.destroy();
     void logged.destroy();
+  });
+
+  it('refuses an e-mail or phone that cannot be one once the part checking them has come: a console error, a counted drop, neither hashed nor sent raw', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const { adapter, events } = recorder();
+      const mc = init({ adapters: [adapter] });
+      // Nothing to throw to by then: the npm caller hears of it as the script tag's does.
+      expect(() => mc.identify({ user_id: 'u-1', email: 'nobody' })).not.toThrow();
+      mc.track('one');
+      mc.identify({ phone: '06 12 34 56 78' });
+      mc.track('two');
+      await mc.flush();
+      await hashed(events);
+      expect(errors).toHaveBeenCalledWith('[microconv] identify(): email is not an e-mail address');
+      expect(errors).toHaveBeenCalledWith('[microconv] identify(): phone needs its country code (+33 6 12 34 56 78)');
+      expect(mc.stats().dropped.invalid).toBe(2);
+      // Each call replaced the identity: user_id went with the first, the refused e-mail and phone with none.
+      expect(events.map((event) => event.ids)).toEqual([{ ga_client_id: undefined, user_id: 'u-1', fbp: undefined, fbc: undefined }, { ga_client_id: undefined, user_id: undefined, fbp: undefined, fbc: undefined }]);
+      expect(JSON.parse(payload(events)).events.map((event: MicroconvEvent) => event.ids)).toEqual([{ user_id: 'u-1' }, {}]);
+      await mc.destroy();
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('without crypto.subtle, the raw values go only into the endpoint payload, never into the event itself', async () => {
@@ -144,6 +169,7 @@ describe('ids and consent on the event', () => {
       mc.identify({ email: 'Jane@Example.com', phone: '+33 6 12 34 56 78' });
       mc.track('generate_lead');
       await mc.flush();
+      await hashed(events); // the part has normalised them
       const [event] = events;
       expect(JSON.stringify(event)).not.toMatch(/jane|612345678/i);
       expect(event!.ids!.email_sha256).toBeUndefined();

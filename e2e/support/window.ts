@@ -9,6 +9,7 @@ export type MicroconvGlobal = ((method: string, ...args: unknown[]) => unknown) 
   loaded?: boolean;
   track(name: unknown, params?: unknown): string;
   consent(update: unknown): void;
+  identify(identity: unknown): void;
   flush(): Promise<void>;
   debug(on?: boolean): void;
   on: Instance['on'];

@@ -18,7 +18,7 @@ export function applyConsent(state: ConsentState | undefined, update: ConsentUpd
 /** What the purposes an adapter needs add up to: denied if any is, else pending if any is, else granted. */
 export function gate(state: ConsentState, needs: Purpose[] = []): ConsentValue {
   const values = needs.map((purpose) => state[purpose]);
-  return values.includes('denied') ? 'denied' : values.includes('pending') ? 'pending' : 'granted';
+  return (['denied', 'pending'] as const).find((value) => values.includes(value)) || 'granted';
 }
 
 export const globalPrivacyControl = (): boolean => (navigator as { globalPrivacyControl?: boolean }).globalPrivacyControl === true;

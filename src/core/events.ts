@@ -29,17 +29,17 @@ export function createEvents(session: Session, urlParams: string[], stamp: (even
      * The event, or a thrown message saying why it cannot be one. `own`: params from our trackers, flat
      * and of known types, so they skip the deep check and copy.
      */
-    build(name: string, params: Params | undefined, own?: boolean): MicroconvEvent {
+    _build(name: string, params: Params | undefined, own?: boolean): MicroconvEvent {
       const problem = nameProblem(name);
       if (problem) throw problem;
       const now = Date.now();
-      const state = session.touch(now);
+      const state = session._touch(now);
       const event = {
         event_id: uuid(),
         name,
         ts: now,
         session_id: state.id,
-        anonymous_id: session.anonymousId(),
+        anonymous_id: session._anonymousId(),
         page: leaving || current(),
         params: own ? ownParams(params!) : copyParams(params),
         attribution: state.attribution,
@@ -51,7 +51,7 @@ export function createEvents(session: Session, urlParams: string[], stamp: (even
     },
 
     /** An SPA route change from `from`: what `ending` tracks belongs to that page; then the new page view starts. */
-    routeChanged(from: string, ending: () => void) {
+    _routeChanged(from: string, ending: () => void) {
       leaving = pageContext(urlParams, referrer, from);
       ending();
       leaving = undefined;

@@ -34,7 +34,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let overlay: ReturnType<typeof createOverlay> | undefined; // once the options are read
 
   const emit = <K extends keyof InstanceEvents>(type: K, payload: InstanceEvents[K]) => {
-    overlay?.record([type, payload] as never);
+    overlay?._record([type, payload] as never);
     // A failing log listener is not logged: that would call it again.
     listeners[type].forEach((listener) => safe(type === 'log' ? undefined : log, type + ' listener', () => listener(payload)));
   };
@@ -48,12 +48,13 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   };
   // Read once, like every option; an `errors` that cannot be read is the npm default.
   const throws = safe(undefined, 'errors', () => (options as Options | undefined)?.errors) !== 'log';
+  /** Bad input found later (no caller to throw to): a console error and a counted drop. */
+  const refused = (message: string) => (log('error', message), report('*', 'dropped', [], 'invalid'));
   /** Bad input: a TypeError for the npm caller; from the script tag, a console error and a counted drop. */
   const fail = (problem: Problem | string): undefined => {
     const message = explain(problem, (full) => log('error', full));
     if (throws) throw new TypeError('microconv: ' + message);
-    log('error', message);
-    report('*', 'dropped', [], 'invalid');
+    refused(message);
   };
   /** A part whose code could not be fetched: a console error; its events count as `part_unavailable`. */
   const lost = (message: string) => log('error', message);
@@ -67,9 +68,9 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   let consent = applyConsent(undefined, consentSource ? 'pending' : (resolved.consent as ConsentUpdate), gpc);
   const mayStore = () => consent.analytics_storage === 'granted';
   const session = createSession(mayStore, urlParams);
-  const ids = createIds();
+  const ids = createIds(fail, refused, lost);
   // Each event carries the ids and the consent it may (contract 5), as consent is when it is built.
-  const events = createEvents(session, urlParams, (event, now) => ids.stamp(event, consent, now));
+  const events = createEvents(session, urlParams, (event, now) => ids._stamp(event, consent, now));
 
   const delivery = createDelivery({ adapters, batch: resolved.batch, consent: () => consent, report, count, log });
 
@@ -77,7 +78,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
     let event;
     try {
       if (destroyed) throw 'track after destroy()';
-      event = events.build(name, params, own);
+      event = events._build(name, params, own);
     } catch (error) {
       return fail(within(`track(${show(name)})`, error)) || '';
     }
@@ -96,7 +97,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       settings: resolved.trackers,
       dom,
       context: { emit: (name, params) => safe(log, name, () => track(name, params as Params, true)), redactUrl: (url) => redactUrl(url, urlParams) },
-      routeChanged: events.routeChanged,
+      routeChanged: events._routeChanged,
       lost: (message) => (lost(message), report('*', 'dropped', [], 'part_unavailable')),
       log,
     });
@@ -111,8 +112,8 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
   // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, and the
   // page view counts as activity in the session (the first read of localStorage can block for
   // milliseconds, and an idle moment is where that belongs, not a click).
-  if (mayStore()) dom.later(() => (session.touch(Date.now()), delivery.each((outbox) => outbox.flush())));
-  if ((debugOn = resolved.debug)) overlay.open();
+  if (mayStore()) dom.later(() => (session._touch(Date.now()), delivery.each((outbox) => outbox.flush())));
+  if ((debugOn = resolved.debug)) overlay._open();
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
   const instance: Instance<any> = {
@@ -124,12 +125,12 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       consent = applyConsent(consent, update, gpc);
       delivery.consentChanged(couldStore);
       // Withdrawn: no identifier may remain.
-      if (couldStore && !mayStore()) session.forget();
+      if (couldStore && !mayStore()) session._forget();
     },
-    identify: (identity) => void ((problem) => problem && fail(problem))(ids.identify(identity)),
+    identify: ids._identify,
     flush: () => delivery.each((outbox) => outbox.flush()),
     debug(on = true) {
-      if ((debugOn = !!on)) overlay!.open();
+      if ((debugOn = !!on)) overlay!._open();
     },
     on(type, listener) {
       // Own keys only: `on('constructor')` must not find Object.prototype's.

@@ -6,6 +6,8 @@
  * (`trusted-types microconv`). A page with `script-src 'self'` runs them as it runs `microconv.js`.
  */
 
+import { own } from '../lib/validate';
+
 interface ScriptUrlPolicy {
   createScriptURL(url: string): unknown;
 }
@@ -49,9 +51,9 @@ export const partsFrom = (url: string) => void (folder = url);
  */
 export function loadPart<T = any>(name: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const found = () => (Object.prototype.hasOwnProperty.call(loaded(), name) ? resolve(loaded()[name] as T) : reject(`microconv-${name}.js brought no ${name}`));
+    const found = () => (own(loaded(), name) ? resolve(loaded()[name] as T) : reject(`microconv-${name}.js brought no ${name}`));
     // Brought already, for an instance before this one.
-    if (Object.prototype.hasOwnProperty.call(loaded(), name)) return found();
+    if (own(loaded(), name)) return found();
     if (!folder) throw 'the folder of microconv.js is not known';
     loadScript(new URL(`microconv-${name}.js`, folder).href, found, () => reject(`microconv-${name}.js could not be loaded`));
   });

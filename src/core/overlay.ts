@@ -15,10 +15,10 @@ export function createOverlay(src: string | undefined, handle: () => Omit<DebugH
   let requested = false;
   return {
     /** Keeps `record` for the overlay, once debugging has been on. */
-    record(record: DebugRecord) {
+    _record(record: DebugRecord) {
       if (history && history.push(record) > MAX_HISTORY) history.shift();
     },
-    open() {
+    _open() {
       history ||= [];
       if (requested || !src) return;
       requested = true;

@@ -35,7 +35,7 @@ export function createSession(mayStore: () => boolean, keep: readonly string[] =
   let synced = 0;
   return {
     /** The session at `now`: a new one, with this page's attribution, after the timeout. */
-    touch(now: number): SessionState {
+    _touch(now: number): SessionState {
       let stored: SessionState | undefined;
       const sync = mayStore() && now - synced > 5000;
       try {
@@ -50,13 +50,13 @@ export function createSession(mayStore: () => boolean, keep: readonly string[] =
       return (current = state!);
     },
     /** The first-party browser id, or null while it may not be kept. */
-    anonymousId(): string | null {
+    _anonymousId(): string | null {
       if (!mayStore()) return null;
       if (!id) storage('setItem', ID_KEY, (id = storage('getItem', ID_KEY) || uuid()));
       return id;
     },
     /** Consent withdrawn: every identifier, and everything else of microconv's, leaves storage. */
-    forget() {
+    _forget() {
       id = null;
       synced = 0;
       let keys: string[] = [];
