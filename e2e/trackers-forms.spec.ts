@@ -39,6 +39,26 @@ const hideTab = (page: Page) =>
     document.dispatchEvent(new Event('visibilitychange'));
   });
 
+test('a focus held while the forms tracker is on its way: form_begin still names the step on show', async ({ page, collector }) => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let asked!: () => void;
+  const requested = new Promise<void>((resolve) => (asked = resolve));
+  await page.route('**/dist/microconv-forms.js', async (route) => {
+    asked();
+    await released;
+    await route.continue();
+  });
+  await page.goto('/t-forms.html?variant=hidden');
+  await requested;
+  await page.getByLabel('E-mail').focus();
+  release();
+  await waitForCount(collector, 'form_begin');
+  await settle(page, collector);
+  // Replayed as the tracker starts, before its ResizeObserver's first report: the step is read then.
+  expect(paramsOf(collector, 'form_begin')).toEqual([step(1)]);
+});
+
 for (const variant of ['hidden', 'display', 'class', 'rerender']) {
   test(`a three-step form: begin, each step, complete (steps shown by ${variant})`, async ({ page, collector }) => {
     await open(page, `/t-forms.html?variant=${variant}`);

@@ -69,7 +69,13 @@ export const trackForms: Tracker = ({ emit, listen, watch, onLeave, onPage }) =>
     if (!form) return;
     const state = stateOf(form);
     state.field = attribute(elements[0]!, 'name') || state.field;
-    if (!state.begun) (state.begun = true), send('form_begin', form, state);
+    if (!state.begun) {
+      // A focus can come before the ResizeObserver's first report (held while this file loaded): the
+      // step on show is read now, so that form_begin says which it is.
+      state.step ||= stepsOf(form).findIndex((step) => Element.prototype.getClientRects.call(step).length) + 1;
+      state.begun = true;
+      send('form_begin', form, state);
+    }
   };
   listen('focusin', engage);
   listen('input', engage);
