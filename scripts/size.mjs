@@ -24,8 +24,10 @@ const budgets = {
   // is the core, the click, section and scroll trackers, the endpoint, the consent sources and the
   // registry's descriptors, issue 10's fault-matrix fixes (+100) and issue 12's identify() and ids (+785,
   // as main measured them). Measured 12,596 before issue 12, with TikTok, LinkedIn and X registered; the issue's 7 KB
-  // (and 5 KB after it) is not met yet: see the README, "Size".
-  'microconv.js': [12.5 * KB + 785, 7 * KB],
+  // (and 5 KB after it) is not met yet: see the README, "Size". Then the error words (-236) and identify()'s
+  // hashing (-318) left for parts of their own, and the outbox's split and real stored names cost +270:
+  // measured 13,048 on 2026-12-01; the budget keeps 200 bytes of room.
+  'microconv.js': [13048 + 200, 7 * KB],
   // The lazy parts, fetched from next to microconv.js only by a page that needs them.
   'microconv-forms.js': [1 * KB],
   'microconv-video.js': [2 * KB],
@@ -37,6 +39,8 @@ const budgets = {
   'microconv-x.js': [0.5 * KB],
   'microconv-consent-mode.js': [1 * KB],
   'microconv-tcf.js': [1 * KB],
+  'microconv-errors.js': [1 * KB], // the words of the script tag's error messages, fetched on the first refusal
+  'microconv-identify.js': [0.75 * KB], // identify()'s e-mail and phone checks and hashing
   'microconv-debug.js': [6 * KB], // the overlay
   'microconv-vitals.js': [3.25 * KB], // web vitals for the script tag (web-vitals itself is most of it)
 };
@@ -46,8 +50,8 @@ const budgets = {
  * landing page of issue 11: endpoint, gtag, CTAs, sections, scroll and a form.
  */
 const pages = {
-  // +785: issue 12's identify() and ids, in microconv.js.
-  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14.5 * KB + 785, 9 * KB],
+  // Measured 14,868 on 2026-12-01 (see microconv.js above); 200 bytes of room.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14868 + 200, 9 * KB],
 };
 
 /**

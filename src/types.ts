@@ -1,6 +1,7 @@
 /**
- * The public types of microconv, in one place. Everything here is part of the contract
- * (`CONTRACT.md`): fields may be added, never renamed or removed.
+ * The public types of microconv, in one place. Everything here is part of the public contract
+ * (docs/contract.md): fields may be added, never renamed or removed. Across the sources, "contract N"
+ * in a comment means section N of that file.
  */
 
 /** A Google Consent Mode v2 purpose. */
