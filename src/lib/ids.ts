@@ -17,10 +17,19 @@ import { describe } from './safe';
 export const RAW_IDS: unique symbol = Symbol();
 type Waiting = { [RAW_IDS]?: [raw: EventIds, hashed?: Promise<unknown>] };
 
-/** A cookie of the page, or undefined (where reading cookies throws, as in some sandboxed frames, too). */
-export function readCookie(name: string): string | undefined {
+/** The page's cookies as one string, or '' where reading them throws (as in some sandboxed frames). */
+const cookies = (): string => {
   try {
-    for (const pair of document.cookie.split(/; */)) if (pair.startsWith(name + '=')) return decodeURIComponent(pair.slice(name.length + 1));
+    return document.cookie;
+  } catch {
+    return '';
+  }
+};
+
+/** A cookie of the page (of `jar`, the page's cookies read once for several), or undefined. */
+export function readCookie(name: string, jar = cookies()): string | undefined {
+  try {
+    for (const pair of jar.split(/; */)) if (pair.startsWith(name + '=')) return decodeURIComponent(pair.slice(name.length + 1));
   } catch {}
 }
 
@@ -86,10 +95,12 @@ export function createIds(fail: (message: string) => void, refused: (message: st
       if (fbclid && composed[0] != fbclid) composed = [fbclid, composeFbc(fbclid, now)];
       event.consent = { ...consent };
       event.ids = ids;
-      if (consent.analytics_storage == 'granted') (ids.ga_client_id = gaClientId(readCookie('_ga'))), (ids.user_id = userId);
+      // document.cookie is read once per event: each read is the browser's work, not a field's.
+      const jar = cookies();
+      if (consent.analytics_storage == 'granted') (ids.ga_client_id = gaClientId(readCookie('_ga', jar))), (ids.user_id = userId);
       if (consent.ad_storage != 'granted' || consent.ad_user_data != 'granted') return;
-      ids.fbp = readCookie('_fbp');
-      ids.fbc = readCookie('_fbc') || (fbclid ? composed[1] : undefined);
+      ids.fbp = readCookie('_fbp', jar);
+      ids.fbc = readCookie('_fbc', jar) || (fbclid ? composed[1] : undefined);
       if (known) Object.assign(ids, known);
       // Until the hashes are in, the raw values wait beside the event; without hashes, the collector hashes them.
       else if (waiting) event[RAW_IDS] = [waiting[0], waiting[1].then((hashes) => hashes && (Object.assign(ids, hashes), delete event[RAW_IDS]))];
