@@ -7,6 +7,7 @@ import type { Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import type { Collector } from './support/server';
 import { expect, load, test, track } from './support/test';
+import { holdRequests } from './support/hold';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -27,15 +28,7 @@ async function identifyBetween(page: Page, collector: Collector): Promise<string
 test('events tracked while the part comes wait for it, in order, and carry the hashes; nothing raw leaves the page', async ({ page, collector }) => {
   const files: string[] = [];
   page.on('request', (request) => void (/\/microconv[\w-]*\.js$/.test(request.url()) && files.push(request.url().split('/').pop()!)));
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let asked!: () => void;
-  const requested = new Promise<void>((resolve) => (asked = resolve));
-  await page.route('**/dist/microconv-identify.js', async (route) => {
-    asked();
-    await released;
-    await route.continue();
-  });
+  const { requested, release } = await holdRequests(page, '**/dist/microconv-identify.js');
   await load(page, '/t-sections.html');
   expect(files).toEqual(['microconv.js']); // no identify() yet: no part
   const ids = await identifyBetween(page, collector);

@@ -6,6 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, flush, load, settle, test } from './support/test';
+import { holdRequests } from './support/hold';
 
 /** Records which of microconv's files the page fetches. */
 const fetched = (page: Page) => {
@@ -25,16 +26,8 @@ test('a page without forms, videos or vendor adapters fetches microconv.js alone
 
 test('a form met while its tracker is on its way: the focus and the submit are replayed in order, nothing is lost', async ({ page, collector }) => {
   const files = fetched(page);
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let asked!: () => void;
-  const requested = new Promise<void>((resolve) => (asked = resolve));
   // The forms part is held on its way until the person has filled in and sent the form.
-  await page.route('**/dist/microconv-forms.js', async (route) => {
-    asked();
-    await released;
-    await route.continue();
-  });
+  const { requested, release } = await holdRequests(page, '**/dist/microconv-forms.js');
   await page.goto('/v-vendors.html');
   await requested;
   await page.click('[data-mc-cta="hero_signup"]');

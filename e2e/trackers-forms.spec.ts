@@ -6,6 +6,7 @@ import type { Page } from '@playwright/test';
 import { expect, expectDeliveredOnce, settle, test } from './support/test';
 import { named, open, paramsOf, recordBodies, trackerEvents, waitForCount } from './support/trackers';
 import type { Collector } from './support/server';
+import { holdRequests } from './support/hold';
 
 const FORM_EVENTS = ['form_begin', 'form_step', 'form_complete', 'form_abandon'];
 const formEvents = (collector: Collector) => trackerEvents(collector, FORM_EVENTS);
@@ -40,15 +41,7 @@ const hideTab = (page: Page) =>
   });
 
 test('a focus held while the forms tracker is on its way: form_begin still names the step on show', async ({ page, collector }) => {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  let asked!: () => void;
-  const requested = new Promise<void>((resolve) => (asked = resolve));
-  await page.route('**/dist/microconv-forms.js', async (route) => {
-    asked();
-    await released;
-    await route.continue();
-  });
+  const { requested, release } = await holdRequests(page, '**/dist/microconv-forms.js');
   await page.goto('/t-forms.html?variant=hidden');
   await requested;
   await page.getByLabel('E-mail').focus();
