@@ -2,7 +2,7 @@ import type { MicroconvEvent, PageContext, Params } from '../types';
 import { pageContext } from '../lib/context';
 import { uuid } from '../lib/uuid';
 import { copyParams, nameProblem, ownParams } from '../lib/validate';
-import { MAX_REQUEST_BYTES, sizeOf } from './outbox';
+import { MAX_REQUEST_BYTES, sizeOf } from './send';
 import type { Session } from './session';
 
 /** An event must fit in one request, with room to spare. */

@@ -10,9 +10,6 @@ import type { OwnerLocks } from './locks';
 import { leavePage } from './leaving';
 import { createSendRound, idsOf, sizeOf, type Queue } from './send';
 
-// What events.ts measures an event by (the request limit) has always been imported from here.
-export { MAX_REQUEST_BYTES, sizeOf } from './send';
-
 /** The bounds of a queue; past them the oldest events go first, counted. */
 export const MAX_QUEUED_EVENTS = 1000;
 export const MAX_QUEUED_BYTES = 1 << 20;
