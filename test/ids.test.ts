@@ -112,6 +112,34 @@ describe('ids and consent on the event', () => {
     await mc.destroy();
   });
 
+  it('reads document.cookie once per event where consent lets an id come from it, and not at all where it does not', async () => {
+    document.cookie = '_fbp=fb.1.1.2; path=/';
+    // Where the DOM defines `cookie`: the first prototype of document's chain that has it.
+    let owner: object = document;
+    while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
+    const getter = Object.getOwnPropertyDescriptor(owner, 'cookie')!.get!;
+    const reads = vi.spyOn(owner as Document, 'cookie', 'get').mockImplementation(function (this: Document) {
+      return getter.call(this);
+    });
+    try {
+      const { adapter, events } = recorder();
+      const granted = init({ adapters: [adapter] });
+      reads.mockClear();
+      granted.track('one');
+      expect(reads).toHaveBeenCalledTimes(1);
+      await granted.flush();
+      expect(events[0]!.ids!.fbp).toBe('fb.1.1.2');
+      await granted.destroy();
+      const denied = init({ adapters: [recorder().adapter], consent: 'denied' });
+      reads.mockClear();
+      denied.track('two');
+      expect(reads).not.toHaveBeenCalled();
+      await denied.destroy();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it('prefers the _fbc cookie to a composed fbc', async () => {
     history.replaceState(null, '', '/?fbclid=F1');
     document.cookie = '_fbc=fb.1.1554763741205.FromCookie; path=/';

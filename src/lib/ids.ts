@@ -95,12 +95,14 @@ export function createIds(fail: (message: string) => void, refused: (message: st
       if (fbclid && composed[0] != fbclid) composed = [fbclid, composeFbc(fbclid, now)];
       event.consent = { ...consent };
       event.ids = ids;
-      // document.cookie is read once per event: each read is the browser's work, not a field's.
-      const jar = cookies();
-      if (consent.analytics_storage == 'granted') (ids.ga_client_id = gaClientId(readCookie('_ga', jar))), (ids.user_id = userId);
+      // document.cookie is read at most once per event (each read is the browser's work), and only when
+      // the consent given lets an id be taken from it.
+      let jar: string | undefined;
+      const cookie = (name: string) => readCookie(name, (jar ??= cookies()));
+      if (consent.analytics_storage == 'granted') (ids.ga_client_id = gaClientId(cookie('_ga'))), (ids.user_id = userId);
       if (consent.ad_storage != 'granted' || consent.ad_user_data != 'granted') return;
-      ids.fbp = readCookie('_fbp', jar);
-      ids.fbc = readCookie('_fbc', jar) || (fbclid ? composed[1] : undefined);
+      ids.fbp = cookie('_fbp');
+      ids.fbc = cookie('_fbc') || (fbclid ? composed[1] : undefined);
       if (known) Object.assign(ids, known);
       // Until the hashes are in, the raw values wait beside the event; without hashes, the collector hashes them.
       else if (waiting) event[RAW_IDS] = [waiting[0], waiting[1].then((hashes) => hashes && (Object.assign(ids, hashes), delete event[RAW_IDS]))];
