@@ -61,6 +61,8 @@ const metaAndGa4 = (standIns: StandIns): ForwardOptions => {
 const track = (page: Page, name: string): Promise<string> => page.evaluate((name) => window.microconv.track(name), name);
 
 test.afterEach(async () => {
+  // The page is still open here, and its keep-alive connections would hold close() until the test times out.
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await collector.close();
   await standIns.close();

@@ -80,6 +80,8 @@ test.beforeEach(async () => {
 });
 
 test.afterEach(async () => {
+  // The page is still open here, and its keep-alive connections would hold close() until the test times out.
+  server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await collector.close();
   await standIns.close();

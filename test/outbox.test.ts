@@ -533,6 +533,20 @@ describe('an event that can never be delivered (issue 10, defect 1)', () => {
     expect(delivered).not.toContain(poison.event_id);
   });
 
+  it('is found when everything went out in one request with it, and nothing else is tracked after', async () => {
+    // A busy page tracks all of it before the first round: one request holds the poison and its
+    // neighbours, and no later event shows that the destination works.
+    const delivered: string[] = [];
+    const { outbox, reports } = setup(poisoned(delivered), { batch: { size: 100, intervalMs: 1000 } });
+    const poison = event({ poison: true });
+    const neighbours = [event(), event(), event(), event(), event()];
+    outbox.add([neighbours[0]!, neighbours[1]!, poison, ...neighbours.slice(2)]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(delivered.sort()).toEqual(neighbours.map((e) => e.event_id).sort());
+    expect(outbox.size()).toBe(1);
+    expect(reports.filter((r) => r.status === 'dropped' || r.status === 'failed')).toEqual([]);
+  });
+
   it('loses nothing while the whole destination fails, for an hour, and then sends everything', async () => {
     let down = true;
     const { outbox, calls, reports, ids } = setup(() => (down ? Promise.reject(deliveryError('http_503', true)) : Promise.resolve()));

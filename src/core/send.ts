@@ -11,6 +11,11 @@
  * for the next round, and an event that failed alone gets a strike; at MAX_STRIKES it is dropped,
  * counted as `undeliverable`. In a round where nothing was taken, nothing is split or struck, and the
  * round stops at its second failure in a row: the destination is failing, and the backoff waits.
+ * One case gives no such evidence: everything that waits went out in one request, and it failed. A
+ * poison event among fresh ones looks the same as a destination that is down, and no other request
+ * ever tells them apart. So after LONE_FAILURES such rounds in a row the batch is split in halves as
+ * a probe: if the destination works, one half goes, and the usual rule takes the other from there;
+ * if it is down, it costs one request more per round, and no event.
  */
 import type { Adapter, ConsentValue, DeliveryError, DeliveryStatus, MicroconvEvent, SendContext, SendResult } from '../types';
 import { toJson } from '../lib/json';
@@ -32,6 +37,8 @@ const UNFLAGGED_ATTEMPTS = 3;
  * fails at random (one request in two, say) almost never costs an event all of it (0.5⁸ ≈ 0.4 %).
  */
 export const MAX_STRIKES = 8;
+/** Rounds in a row whose one request held everything waiting and failed, before that batch is split as a probe: a blip of a destination (a restart) often spans two, and a probe costs requests. */
+export const LONE_FAILURES = 3;
 /** So many failed batches, and never a delivery, and the console hears of it (once). */
 const FAILURES_TO_REPORT = 3;
 
@@ -119,6 +126,7 @@ export function createSendRound(queue: Queue) {
   let failures = 0; // rounds in a row with a failure: the backoff
   let delivered = false; // ever, by this instance
   let failedBatches = 0; // before the first delivery
+  let loneFailures = 0; // rounds in a row whose one request held everything waiting, and failed
   const sentBefore = new WeakSet<Entry[]>(); // batches whose request left before the page began to unload
 
   /** A batch the destination took; the events its answer names as refused for good are dropped, counted, and not resent. */
@@ -206,6 +214,7 @@ export function createSendRound(queue: Queue) {
     let took = false; // the destination took something this round: it works
     let failedLast = false;
     let freshFailed = false;
+    let tried = 0;
     const retried: Entry[][] = [];
     for (const planned of batches(queue._waiting(), adapter.immediate)) {
       // A page that is going away starts no request: what had not left is freed for the next page (leave).
@@ -213,6 +222,7 @@ export function createSendRound(queue: Queue) {
       // What left meanwhile (by beacon, as the tab was hidden) is not sent again.
       const batch = planned.filter((entry) => entries.get(entry._id) === entry && !entry._busy);
       if (!batch.length) continue;
+      tried++;
       const fresh = !batch[0]!.suspect;
       const outcome = await attempt(batch, false);
       if (outcome !== false) {
@@ -228,6 +238,13 @@ export function createSendRound(queue: Queue) {
     }
     failures = retried.length ? failures + 1 : 0;
     queue._failing = !took && freshFailed;
+    const lone = !took && tried === 1 && retried.length === 1 && retried[0]!.length > 1 ? retried[0]! : undefined;
+    loneFailures = lone ? loneFailures + 1 : 0;
+    if (lone && loneFailures >= LONE_FAILURES) {
+      // No other request can say whether the destination works: probe it with half the batch.
+      for (const entry of lone) entry._cap = Math.ceil(lone.length / 2);
+      loneFailures = 0;
+    }
     if (!took) return;
     // The destination works: what failed this round failed on its own account.
     for (const batch of retried) {
