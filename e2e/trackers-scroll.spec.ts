@@ -95,3 +95,14 @@ test('scrolled to the end and straight back to the top before pausing: every mar
   await page.clock.runFor(300);
   expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
 });
+
+// The end of a burst is found by an IntersectionObserver on the document's box; where that box is shorter
+// than what the document scrolls, the read at each pause still finds every mark.
+test('a document whose box is one viewport high still sends every mark it scrolls past', async ({ page, collector }) => {
+  await openScroll(page, 'boxed');
+  expect(await page.evaluate(() => [document.documentElement.getBoundingClientRect().height === innerHeight, document.documentElement.scrollHeight])).toEqual([true, 4000]);
+  expect(await wheel(page, 1000)).toBe(1000); // bottom at 1720: 43 %
+  expect(await marks(page, collector)).toEqual([25]);
+  expect(await wheel(page, 5000)).toBe(3280);
+  expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
+});
