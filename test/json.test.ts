@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { payload } from '../src/adapters/endpoint';
 import { byteSize } from '../src/core/send';
 import { copyParams } from '../src/lib/validate';
+import { toJson, withoutToJson } from '../src/lib/json';
+import fc from 'fast-check';
 import type { MicroconvEvent } from '../src/types';
 
 // Issue 10, defect 6: pages that patch prototypes with toJSON, as Prototype.js does with Array.prototype.toJSON
@@ -47,5 +49,29 @@ describe("the page's prototypes do not reach the wire", () => {
   it('params keep their arrays and objects; a date is what its own toJSON makes of it', () => {
     patch();
     expect(copyParams({ tags: ['a', 'b'], nested: { list: [1] }, when: new Date(0) })).toEqual({ tags: ['a', 'b'], nested: { list: [1] }, when: 'date' });
+  });
+});
+
+// toJson takes the native pass when nothing stands in its way (no page toJSON on arrays or objects, no
+// half an emoji): whichever pass it takes, it must say exactly what the careful one says.
+describe('the fast pass says what the careful pass says', () => {
+  const careful = (value: unknown) => JSON.stringify(value, withoutToJson);
+  const values = fc.jsonValue().chain((json) => fc.tuple(fc.constant(json), fc.string({ unit: fc.constantFrom('a', 'é', '😀', '\ud83d', '\ude00', '"', '\\', '\u2028') })));
+
+  it('for any JSON value and any text, a lone surrogate included, on a clean page', () => {
+    fc.assert(fc.property(values, ([json, text]) => toJson({ json, text }) === careful({ json, text })));
+  });
+
+  it('with a toJSON on Array.prototype alone, or on Object.prototype alone', () => {
+    for (const [proto, toJSON] of patches.slice(0, 2)) {
+      Object.defineProperty(proto, 'toJSON', { value: toJSON, configurable: true, writable: true });
+      fc.assert(fc.property(values, ([json, text]) => toJson({ list: [json], text }) === careful({ list: [json], text })), { numRuns: 50 });
+      delete (proto as { toJSON?: unknown }).toJSON;
+    }
+  });
+
+  it('half an emoji becomes U+FFFD, not an escape no store can keep', () => {
+    expect(JSON.parse(toJson({ title: 'Sale \ud83d' })).title).toBe('Sale \ufffd');
+    expect(toJson({ title: 'Sale 😀', path: '\\ud83d' })).toBe(JSON.stringify({ title: 'Sale 😀', path: '\\ud83d' }));
   });
 });
