@@ -12,8 +12,9 @@ import { percents } from '../lib/validate';
  * (a read that forces any layout the page left pending, once a frame: with this tracker alone, the
  * bench's journey cost 15 ms with those reads, 5 to 7 ms without). Its root reaches far above the
  * viewport, so the part of the page it sees runs from the top down to the viewport's bottom: that
- * share of the page is the depth, and the browser tells us, off our script, when it crosses a mark. The position and height are read once a pause,
- * and the height only at the first measure and when a mark seems reached.
+ * share of the page is the depth, and the browser tells us, off our script, when it crosses a mark.
+ * The position and height are read once a pause, and the height only at the first measure and when a
+ * mark seems reached.
  */
 /** How long scrolling must pause before the position is read. */
 const PAUSE_MS = 150;
