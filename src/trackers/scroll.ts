@@ -7,14 +7,13 @@ import { percents } from '../lib/validate';
  * are worked out when scrolling pauses, from the deepest point of the burst: a reader who gets to the
  * end and jumps straight back up ("back to top") has passed 90. A page that cannot scroll is silent.
  *
- * Cheap on purpose, since scroll events come once a frame: a scroll event only notes its time. The
- * deepest point comes from an IntersectionObserver, not from reading `scrollY` as the page scrolls
- * (a read that forces any layout the page left pending, once a frame: with this tracker alone, the
- * bench's journey cost 15 ms with those reads, 5 to 7 ms without). Its root reaches far above the
- * viewport, so the part of the page it sees runs from the top down to the viewport's bottom: that
- * share of the page is the depth, and the browser tells us, off our script, when it crosses a mark.
- * The position and height are read once a pause, and the height only at the first measure and when a
- * mark seems reached.
+ * Cheap on purpose, since scroll events come once a frame: the tracker has no scroll listener where it
+ * can do without. An IntersectionObserver finds the deepest point, not reads of `scrollY` as the page
+ * scrolls (each forces any layout the page left pending). Its root reaches far above the viewport, so
+ * the part of the page it sees runs from the top down to the viewport's bottom: that share of the page
+ * is the depth, and the browser calls us only as it crosses a mark, which starts the pause. The position
+ * and height are read once a pause, and the height only at the first measure and when a mark seems
+ * reached. Scroll events serve only where the observer cannot (see below).
  */
 /** How long scrolling must pause before the position is read. */
 const PAUSE_MS = 150;
@@ -26,44 +25,75 @@ export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { 
   let timer: ReturnType<typeof setTimeout> | false | undefined;
   let lastScroll = 0;
   let deepest = 0; // the deepest bottom of the viewport the observer has seen since the last measure
+  let box = 0; // the height of the page's box, as the observer last saw it
+  let listening = false; // to scroll events
   const measure = () => {
     const next = sorted.find((mark) => !reached.has(mark));
     if (next === undefined) return;
-    const bottom = Math.max(deepest, scrollY + innerHeight);
+    // Where the observer serves alone, its reports are the position and the height, and nothing is read:
+    // each read forces any layout the page left pending. They say where the page stands against the marks,
+    // since the browser reports each time that changes.
+    const bottom = listening ? Math.max(deepest, scrollY + innerHeight) : deepest;
     deepest = 0;
-    if (!height || (bottom / height) * 100 >= next) height = document.documentElement.scrollHeight;
+    if (!listening) height = box;
+    else if (!height || (bottom / height) * 100 >= next) height = document.documentElement.scrollHeight;
     if (height <= innerHeight) return;
     for (const mark of sorted) {
       if ((bottom / height) * 100 >= mark && !reached.has(mark)) reached.add(mark), emit('scroll_depth', { percent_scrolled: mark });
     }
   };
-  // Only the page's own scrolling: scroll events of inner elements reach this capture listener too.
-  // One timer for a burst of scrolling, not one per event: each scroll only notes its time, and the timer
-  // waits on until the page has been still for 150 ms.
+  // One timer for a burst of scrolling, not one per report: each only notes its time, and the timer waits
+  // on until the page has been still for 150 ms.
   const settle = () => {
     const still = performance.now() - lastScroll;
     timer = still < PAUSE_MS && setTimeout(settle, PAUSE_MS - still);
     if (!timer) measure();
   };
-  listen('scroll', (event) => {
+  // What the browser reports says when to read: a scroll event, or the observer below.
+  const moved = () => {
     // Every mark reached: nothing more to learn on this page view.
-    if (event.target !== document || reached.size === sorted.length) return;
+    if (reached.size === sorted.length) return;
     lastScroll = performance.now();
     timer ||= setTimeout(settle, PAUSE_MS);
-  });
+  };
+  // Scroll events only where the observer cannot tell (see below): each costs a call of our script, once
+  // a frame. Only the page's own: those of inner elements reach this capture listener too.
+  const listenToScroll = () => listening || ((listening = true), listen('scroll', (event) => event.target === document && moved()));
   // Where the viewport's bottom crosses a mark, of the page's box: the root, stretched far upwards, sees
-  // the page from its top down to there. Where that cannot be (no IntersectionObserver, or one that takes
-  // no document as its root), or the page's box is shorter than what it scrolls, the pause's read alone serves.
+  // the page from its top down to there, and the browser calls us only as that crosses a mark. A box no
+  // taller than the viewport does not grow with what the document scrolls (`html, body { height: 100% }`),
+  // and where there is no such observer (or it takes no document as its root), scroll events say when
+  // to read the position instead.
   let depth: IntersectionObserver | undefined;
+  let observed = false;
   try {
-    depth = new IntersectionObserver((entries) => entries.forEach((entry) => (deepest = Math.max(deepest, entry.intersectionRect.height))), {
-      root: document,
-      rootMargin: '1000000px 0px 0px',
-      threshold: [...sorted.map((mark) => mark / 100), 1],
-    });
+    depth = new IntersectionObserver(
+      (entries) => {
+        for (const { intersectionRect, intersectionRatio, boundingClientRect } of entries) {
+          // Rounded up: the browser compares shares of a box that can end mid-pixel.
+          deepest = Math.max(deepest, Math.ceil(intersectionRect.height));
+          box = boundingClientRect.height;
+          // Marks in view as the tracker starts count at the first scroll, which crosses none of them.
+          if (boundingClientRect.height <= innerHeight || (!observed && intersectionRatio >= sorted[0]! / 100)) listenToScroll();
+        }
+        // The first report is where the page stood as the tracker started: nothing scrolled yet.
+        if (observed) moved();
+        observed = true;
+      },
+      { root: document, rootMargin: '1000000px 0px 0px', threshold: [...sorted.map((mark) => mark / 100), 1] },
+    );
     depth.observe(document.documentElement);
-  } catch {}
-  onPage(() => ((reached = new Set()), (height = 0), (deepest = 0)));
+  } catch {
+    listenToScroll();
+  }
+  // A new page view starts where the page stands: observed again, the observer reports that first.
+  onPage(() => {
+    reached = new Set();
+    height = deepest = 0;
+    observed = false;
+    depth?.unobserve(document.documentElement);
+    depth?.observe(document.documentElement);
+  });
   return () => (clearTimeout(timer || undefined), depth?.disconnect());
 };
 

@@ -26,9 +26,13 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
       const height = boundingClientRect.height;
       if (height > viewport && !tall.has(target)) {
         const share = (threshold * viewport) / height;
-        const own = shares.get(share) || shares.set(share, new IntersectionObserver(seen, { threshold: [0, share] })).get(share)!;
+        // Its share alone: crossing it down is leaving too. And off the first observer, whose reports of
+        // it would only repeat these (each report is a call of our script, as the page scrolls).
+        const own = shares.get(share) || shares.set(share, new IntersectionObserver(seen, { threshold: share })).get(share)!;
         tall.set(target, own);
+        observer.unobserve(target);
         own.observe(target);
+        continue;
       }
       // Half of the element, or half of the viewport (a pixel's rounding allowed).
       if (!isIntersecting || document.hidden || (intersectionRatio < threshold && intersectionRect.height < threshold * viewport - 1)) stop(target);
