@@ -11,36 +11,31 @@ import { percents } from '../lib/validate';
  * can do without. An IntersectionObserver finds the deepest point, not reads of `scrollY` as the page
  * scrolls (each forces any layout the page left pending). Its root reaches far above the viewport, so
  * the part of the page it sees runs from the top down to the viewport's bottom: that share of the page
- * is the depth, and the browser calls us only as it crosses a mark, which starts the pause. The position
- * and height are read once a pause, and the height only at the first measure and when a mark seems
- * reached. Scroll events serve only where the observer cannot (see below).
+ * is the depth, and the browser calls us only as it crosses a mark, which starts the pause. Scroll events
+ * serve only where the observer cannot (see below); there, the position and height are read once a pause.
  */
 /** How long scrolling must pause before the position is read. */
 const PAUSE_MS = 150;
 
 export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { marks = [25, 50, 75, 90] }) => {
   const sorted = [...new Set(marks)].sort((a, b) => a - b);
+  const page = document.documentElement;
   let reached = new Set<number>();
-  let height = 0;
   let timer: ReturnType<typeof setTimeout> | false | undefined;
   let lastScroll = 0;
   let deepest = 0; // the deepest bottom of the viewport the observer has seen since the last measure
-  let box = 0; // the height of the page's box, as the observer last saw it
+  let box = 0; // the height of the page's box, as the observer last saw it (or a read, last measure)
   let listening = false; // to scroll events
   const measure = () => {
-    const next = sorted.find((mark) => !reached.has(mark));
-    if (next === undefined) return;
     // Where the observer serves alone, its reports are the position and the height, and nothing is read:
     // each read forces any layout the page left pending. They say where the page stands against the marks,
     // since the browser reports each time that changes.
-    const bottom = listening ? Math.max(deepest, scrollY + innerHeight) : deepest;
-    deepest = 0;
-    if (!listening) height = box;
-    else if (!height || (bottom / height) * 100 >= next) height = document.documentElement.scrollHeight;
-    if (height <= innerHeight) return;
-    for (const mark of sorted) {
-      if ((bottom / height) * 100 >= mark && !reached.has(mark)) reached.add(mark), emit('scroll_depth', { percent_scrolled: mark });
+    if (listening) (deepest = Math.max(deepest, scrollY + innerHeight)), (box = page.scrollHeight);
+    if (box > innerHeight) {
+      // Compared as the browser compares the share with its thresholds, so that a report is a mark.
+      for (const mark of sorted) if (deepest / box >= mark / 100 && !reached.has(mark)) reached.add(mark), emit('scroll_depth', { percent_scrolled: mark });
     }
+    deepest = 0;
   };
   // One timer for a burst of scrolling, not one per report: each only notes its time, and the timer waits
   // on until the page has been still for 150 ms.
@@ -70,8 +65,7 @@ export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { 
     depth = new IntersectionObserver(
       (entries) => {
         for (const { intersectionRect, intersectionRatio, boundingClientRect } of entries) {
-          // Rounded up: the browser compares shares of a box that can end mid-pixel.
-          deepest = Math.max(deepest, Math.ceil(intersectionRect.height));
+          deepest = Math.max(deepest, intersectionRect.height);
           box = boundingClientRect.height;
           // Marks in view as the tracker starts count at the first scroll, which crosses none of them.
           if (boundingClientRect.height <= innerHeight || (!observed && intersectionRatio >= sorted[0]! / 100)) listenToScroll();
@@ -82,17 +76,17 @@ export const trackScroll: Tracker<ScrollOptions> = ({ emit, listen, onPage }, { 
       },
       { root: document, rootMargin: '1000000px 0px 0px', threshold: [...sorted.map((mark) => mark / 100), 1] },
     );
-    depth.observe(document.documentElement);
+    depth.observe(page);
   } catch {
     listenToScroll();
   }
   // A new page view starts where the page stands: observed again, the observer reports that first.
   onPage(() => {
     reached = new Set();
-    height = deepest = 0;
+    deepest = 0;
     observed = false;
-    depth?.unobserve(document.documentElement);
-    depth?.observe(document.documentElement);
+    depth?.unobserve(page);
+    depth?.observe(page);
   });
   return () => (clearTimeout(timer || undefined), depth?.disconnect());
 };
