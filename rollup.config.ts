@@ -11,16 +11,14 @@ const ts = () => typescript({ tsconfig: './tsconfig.json', include: ['src/**/*.t
 
 // The script-tag files are minified hard: internals are closures, so names mangle freely, and the
 // few `_`-prefixed properties are ours alone. `passes: 3` wins a few hundred bytes on this code.
-const minify = (compileHint: boolean) =>
+const minify = () =>
   terser({
     ecma: 2020,
     compress: { passes: 3, pure_getters: true, unsafe_arrows: true },
     mangle: { properties: { regex: /^_/ } },
     // V8's compile hint: compile every function while the file is parsed off the main thread, instead of
-    // lazily on it as each first runs. Nearly all of them run at load or once the page is idle. Only
-    // `microconv.js` is large enough to be parsed off the main thread (Chromium streams scripts over
-    // 30 KB); the parts are compiled on it either way, and the hint would only add to their bytes.
-    format: { comments: false, ...(compileHint && { preamble: '//# allFunctionsCalledOnLoad' }) },
+    // lazily on it as each first runs. Nearly all of them run at load or once the page is idle.
+    format: { comments: false, preamble: '//# allFunctionsCalledOnLoad' },
   });
 
 /**
@@ -52,7 +50,7 @@ const types = (input: string, name: string): RollupOptions => ({
 const browser = (input: string, file: string, plugins: Plugin[] = []): RollupOptions => ({
   input,
   plugins: [nodeResolve({ browser: true }), ts(), ...plugins],
-  output: { file: `dist/${file}`, format: 'iife', plugins: [minify(file === 'microconv.js')] },
+  output: { file: `dist/${file}`, format: 'iife', plugins: [minify()] },
 });
 
 /**
