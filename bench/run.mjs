@@ -11,7 +11,8 @@
 //   journey  the scripted visit: 50 wheel steps down the page, 10 CTA clicks, the form filled and
 //            submitted, 5 s of video; ScriptDuration (Performance.getMetrics), page and all.
 // Prints, per variant, medians of every run: the file's brotli size, its script before load, the journey
-// and its cost above no tracker as a multiple of the floor's; fails when microconv is over its budgets.
+// and its cost above no tracker as a multiple of the floor's, its own script in the journey and how many
+// times the browser called into it; fails when microconv is over its budgets.
 // `--only microconv,floor` runs some variants (none always runs); `--off cta,video` runs microconv with
 // those trackers off: what each one costs; `--no-adapters` with no destination (events are built, never
 // queued, stored or sent); `--profile` adds one run of an unminified microconv under the CPU profiler and
@@ -102,9 +103,10 @@ async function startTrace(cdp) {
 }
 
 /**
- * Milliseconds of main-thread script run from the file at `scriptPath` between two trace times: its
- * top-level script events (evaluation, and every callback: listeners, observers, timers, with what they
- * force, such as layout), nested ones merged so nothing counts twice.
+ * Main-thread script run from the file at `scriptPath` between two trace times: its top-level script
+ * events (evaluation, and every callback: listeners, observers, timers, with what they force, such as
+ * layout), nested ones merged so nothing counts twice. `ms`: their time; `calls`: how many times the
+ * browser called into the file (each call costs its own overhead, however little it does).
  */
 function ownScript(events, scriptPath, from, to, names = ['EvaluateScript', 'FunctionCall']) {
   const spans = events
@@ -112,13 +114,15 @@ function ownScript(events, scriptPath, from, to, names = ['EvaluateScript', 'Fun
     .map((event) => [event.ts, event.ts + event.dur])
     .sort((x, y) => x[0] - y[0]);
   let total = 0;
+  let calls = 0;
   let end = -Infinity;
   for (const [start, stop] of spans) {
     if (stop <= end) continue;
+    calls += start >= end ? 1 : 0;
     total += stop - Math.max(start, end);
     end = stop;
   }
-  return total / 1000;
+  return { ms: total / 1000, calls };
 }
 
 /**
@@ -218,12 +222,13 @@ async function run(variant) {
   const [journeyAt, endAt] = [at('journey'), at('end')];
   if (journeyAt === undefined || endAt === undefined) throw new Error('the trace lacks the journey marks');
   return {
-    load: ownScript(events, scriptPath, 0, loadAt),
-    evaluate: ownScript(events, scriptPath, 0, loadAt, ['EvaluateScript']),
+    load: ownScript(events, scriptPath, 0, loadAt).ms,
+    evaluate: ownScript(events, scriptPath, 0, loadAt, ['EvaluateScript']).ms,
     settle,
     journey: total - atLoad,
     // The tracker's own script during the journey, from the trace: a steadier figure than a difference.
-    own: ownScript(events, scriptPath, journeyAt, endAt),
+    own: ownScript(events, scriptPath, journeyAt, endAt).ms,
+    calls: ownScript(events, scriptPath, journeyAt, endAt).calls,
     ...phases,
     profiles,
   };
@@ -274,7 +279,7 @@ const ms = (value) => value.toFixed(1) + ' ms';
 console.log(`Chromium ${found.version || found.path}; ${RUNS} runs of each variant, alternated; medians of main-thread script time`);
 console.log('journey: 50 wheel steps, 10 CTA clicks, a 3-step form, 5 s of video; cost = journey minus the journey with no tracker\n');
 const table = [
-  ['variant', 'file, brotli', 'load script', 'journey', 'x none', 'cost above none', 'x floor\'s cost', 'own script in journey', 'wheel / clicks / form / video'],
+  ['variant', 'file, brotli', 'load script', 'journey', 'x none', 'cost above none', 'x floor\'s cost', 'own script in journey', 'calls', 'wheel / clicks / form / video'],
   ...rows.map((row) => [
     row.variant,
     row.variant === 'none' ? '' : row.kb + ' KB',
@@ -284,11 +289,12 @@ const table = [
     row.variant === 'none' ? '' : ms(row.cost),
     row.floorMultiple === undefined ? '' : row.floorMultiple.toFixed(2) + 'x',
     row.variant === 'none' ? '' : ms(row.own) + (floor && row.variant !== 'floor' ? ` (${(row.own / med('floor', 'own')).toFixed(2)}x floor)` : ''),
+    row.variant === 'none' ? '' : String(med(row.variant, 'calls')),
     row.phases,
   ]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-for (const row of table) console.log(row.map((cell, i) => (i === 0 || i === 8 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+for (const row of table) console.log(row.map((cell, i) => (i === 0 || i === 9 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 if (OFF.length) console.log(`(microconv: trackers off: ${OFF.join(', ')})`);
 if (NO_ADAPTERS) console.log('(microconv: no adapters)');
 console.log(`(${collected} requests reached the local collector)`);

@@ -50,8 +50,10 @@ const budgets = {
  * landing page of issue 11: endpoint, gtag, CTAs, sections, scroll and a form.
  */
 const pages = {
-  // Measured 14,868 on 2026-12-01 (see microconv.js above); 200 bytes of room.
-  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 14868 + 200, 9 * KB],
+  // Measured 14,868 on 2026-12-01 (see microconv.js above), with 200 bytes of room; that room went to
+  // the send round's probe, the JSON writer's fast pass and the scroll tracker's observer (+212 in all),
+  // which took the tracker's journey cost from 15 ms to a few. Measured 15,080 then: 20 bytes of room.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 15080 + 20, 9 * KB],
 };
 
 /**
