@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, createOutbox, type OutboxOptions } from '../src/core/outbox';
 import { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, sizeOf } from '../src/core/send';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, claimAll, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -653,6 +653,22 @@ describe('claims on stored events (issue 10, defect 3)', () => {
   it('without Web Locks: the lease decides', () => {
     expect(claimRule(row('other', now + 1), 'me', now, new Map())).toBe('leave');
     expect(claimRule(row('other', now - 1), 'me', now, new Map())).toBe('take');
+  });
+
+  it('writes back only what changes: with Web Locks, not our own events in today\'s format; without, every one it takes, with a new lease', () => {
+    const mine = row('me', now + 5);
+    const crashed = row('crashed', now - 5);
+    const old: ShortStoredEvent = { e: event(), o: 'me', l: now + 5, q: 2 };
+    const written = (live?: Set<string>) => {
+      const taken: StoredEvent[] = [];
+      const claim = claimAll([mine, crashed, old], 'me', now, new Map(), live, (stored) => taken.push(stored), () => {});
+      expect(claim._claimed.map((stored) => stored.event.event_id)).toEqual([mine, crashed, old].map((record) => readStored(record).event.event_id));
+      return taken;
+    };
+    const withLocks = written(new Set(['me']));
+    expect(withLocks.map((stored) => stored.event.event_id)).toEqual([crashed.event.event_id, old.e.event_id]);
+    expect(withLocks.every((stored) => stored.owner === 'me' && stored.leaseUntil === now + LEASE_MS && 'event' in stored)).toBe(true);
+    expect(written().map((stored) => [stored.event.event_id, stored.leaseUntil])).toEqual([mine, crashed, old].map((record) => [readStored(record).event.event_id, now + LEASE_MS]));
   });
 
   it('with Web Locks, a page takes what a dead owner left at once, and is woken to take what a live one leaves when it goes', async () => {

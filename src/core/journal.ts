@@ -116,16 +116,22 @@ export interface Claim {
 
 /**
  * `claimRule` over the stored events of a queue, in either format: returns the claim, and hands what
- * to write back to `take` (rewritten under the claimer's name and lease, in today's format) and the ids
- * to delete to `drop`.
+ * to write back to `take` (rewritten under the claimer's name and lease, in today's format; with Web
+ * Locks, only what changes owner or format) and the ids to delete to `drop`.
  */
 export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
   const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
-  for (const stored of records.map(readStored)) {
+  for (const record of records) {
+    const stored = readStored(record);
     const rule = claimRule(stored, owner, now, gone, live);
     if (rule === 'delete') drop(stored.event.event_id);
     else if (rule === 'leave') claim._owners.add(stored.owner!), (claim._until = Math.min(claim._until, stored.leaseUntil));
-    else claim._claimed.push(stored), take({ ...stored, owner, leaseUntil: now + LEASE_MS });
+    else {
+      claim._claimed.push(stored);
+      // Where Web Locks tell who is alive, a lease does not: our own events, in today's format, are left
+      // as they are (each write back is a copy of the event, every round).
+      if (!live || stored.owner !== owner || (record as ShortStoredEvent).e) take({ ...stored, owner, leaseUntil: now + LEASE_MS });
+    }
   }
   claim._claimed.sort((a, b) => a.event.ts - b.event.ts || a.sequence - b.sequence);
   return claim;
