@@ -105,6 +105,20 @@ test('a tall section that stops between two observer thresholds with half the vi
   expect(await views(page, collector)).toEqual(['story']);
 });
 
+// A phone's address bar that hides, or a window made taller: a section taller than the viewport at
+// first can be shorter than it later, and then counts once half of it is in view.
+test('a tall section that the viewport outgrows counts once half of it is in view', async ({ page, collector }) => {
+  await openPaused(page);
+  expect(await reveal(page, '#story', 100)).toBe(0.05); // 2000 px, taller than the 720 px viewport
+  await page.setViewportSize({ width: page.viewportSize()!.width, height: 2200 });
+  expect(await reveal(page, '#story', 600)).toBe(0.3); // less than half of the section, or of the viewport
+  await page.clock.runFor(5000);
+  expect(await views(page, collector)).toEqual([]);
+  expect(await reveal(page, '#story', 1200)).toBe(0.6);
+  await page.clock.runFor(1000);
+  expect(await views(page, collector)).toEqual(['story']);
+});
+
 test('a section the page adds after load is tracked', async ({ page, collector }) => {
   await openPaused(page);
   await page.click('#load-testimonials');

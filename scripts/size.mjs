@@ -26,8 +26,10 @@ const budgets = {
   // as main measured them). Measured 12,596 before issue 12, with TikTok, LinkedIn and X registered; the issue's 7 KB
   // (and 5 KB after it) is not met yet: see the README, "Size". Then the error words (-236) and identify()'s
   // hashing (-318) left for parts of their own, and the outbox's split and real stored names cost +270:
-  // measured 13,048 on 2026-12-01; the budget keeps 200 bytes of room.
-  'microconv.js': [13048 + 200, 7 * KB],
+  // measured 13,048 on 2026-12-01, with 200 bytes of room; that room went to the send round's probe,
+  // the JSON writer's fast pass and the scroll and sections trackers' observers (+201 in all), which cut
+  // the journey's calls into microconv from 278 to 158. Measured 13,249 then: 20 bytes of room.
+  'microconv.js': [13249 + 20, 7 * KB],
   // The lazy parts, fetched from next to microconv.js only by a page that needs them.
   'microconv-forms.js': [1 * KB],
   'microconv-video.js': [2 * KB],

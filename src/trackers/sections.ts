@@ -26,9 +26,10 @@ export const trackSections: Tracker<SectionOptions> = ({ emit, listen, watch, on
       const height = boundingClientRect.height;
       if (height > viewport && !tall.has(target)) {
         const share = (threshold * viewport) / height;
-        // Its share alone: crossing it down is leaving too. And off the first observer, whose reports of
-        // it would only repeat these (each report is a call of our script, as the page scrolls).
-        const own = shares.get(share) || shares.set(share, new IntersectionObserver(seen, { threshold: share })).get(share)!;
+        // Crossing its share down is leaving too, so no threshold at 0. Its own threshold stays, for a
+        // viewport that grows (a phone's address bar that hides) and leaves it short. And off the first
+        // observer, whose reports of it would only repeat these (each one a call of our script).
+        const own = shares.get(share) || shares.set(share, new IntersectionObserver(seen, { threshold: [share, threshold] })).get(share)!;
         tall.set(target, own);
         observer.unobserve(target);
         own.observe(target);
