@@ -106,3 +106,15 @@ test('a document whose box is one viewport high still sends every mark it scroll
   expect(await wheel(page, 5000)).toBe(3280);
   expect(await marks(page, collector)).toEqual([25, 50, 75, 90]);
 });
+
+// A route change starts a new page view where the page stands: marks already in view then count at its
+// first scroll, as they do on a page loaded part way down.
+test('after a route change, the marks in view count again at the first scroll', async ({ page, collector }) => {
+  await openScroll(page, 'long');
+  expect(await wheel(page, 1700)).toBe(1700); // bottom at 2420: 60 %
+  expect(await marks(page, collector)).toEqual([25, 50]);
+  await page.evaluate(() => history.pushState({}, '', '/t-scroll-next.html'));
+  expect(await wheel(page, 40)).toBe(1740); // 61 %: no mark crossed
+  expect(await marks(page, collector)).toEqual([25, 50, 25, 50]);
+  expect(collector.delivered().filter((event) => event.name === 'scroll_depth').map((event) => event.page.path)).toEqual(['/t-scroll.html', '/t-scroll.html', '/t-scroll-next.html', '/t-scroll-next.html']);
+});
