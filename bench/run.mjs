@@ -221,14 +221,15 @@ async function run(variant) {
   const loadAt = events.find((event) => event.name === 'MarkLoad')?.ts ?? Infinity;
   const [journeyAt, endAt] = [at('journey'), at('end')];
   if (journeyAt === undefined || endAt === undefined) throw new Error('the trace lacks the journey marks');
+  // The tracker's own script during the journey, from the trace: a steadier figure than a difference.
+  const inJourney = ownScript(events, scriptPath, journeyAt, endAt);
   return {
     load: ownScript(events, scriptPath, 0, loadAt).ms,
     evaluate: ownScript(events, scriptPath, 0, loadAt, ['EvaluateScript']).ms,
     settle,
     journey: total - atLoad,
-    // The tracker's own script during the journey, from the trace: a steadier figure than a difference.
-    own: ownScript(events, scriptPath, journeyAt, endAt).ms,
-    calls: ownScript(events, scriptPath, journeyAt, endAt).calls,
+    own: inJourney.ms,
+    calls: inJourney.calls,
     ...phases,
     profiles,
   };
