@@ -360,6 +360,37 @@ describe('leaving the page', () => {
     expect(Object.keys(localStorage).filter((key) => key.startsWith('microconv:gone:'))).toEqual([]);
   });
 
+  it("reads the closed pages' marks at its first claim, and after only when a stored event of another instance asks", async () => {
+    localStorage.clear();
+    localStorage.setItem('microconv:gone:test stale', JSON.stringify([0, []])); // a page that left nothing
+    const journal = memoryJournal();
+    const enumerations = vi.spyOn(Object, 'keys');
+    const storageReads = () => enumerations.mock.calls.filter(([target]) => target === localStorage).length;
+    const live = setup(() => {}, { journal: () => journal, owner: 'me', batch: { size: 1, intervalMs: 60_000 } });
+    for (let round = 0; round < 3; round++) {
+      live.outbox.add([event()]);
+      await live.outbox.flush();
+    }
+    expect(live.calls).toHaveLength(3);
+    expect(storageReads()).toBe(1);
+    expect(localStorage.getItem('microconv:gone:test stale')).toBeNull();
+    // Another tab leaves events it freed: the next claim finds them, reads the marks and takes them over.
+    const closing = setup(() => {}, { journal: () => journal, owner: 'closing', batch: { size: 100, intervalMs: 60_000 } });
+    const freed = Array.from({ length: 4 }, () => event({ text: 'x'.repeat(20_000) }));
+    closing.outbox.add(freed);
+    await Promise.resolve();
+    closing.outbox.leave(true);
+    // As if none of its IndexedDB writes at pagehide had landed: its mark alone says what it freed.
+    for (const row of journal.read()) if (row.owner !== 'me') journal.rows.set(row.event.event_id, { ...row, owner: 'closing' });
+    await live.outbox.flush();
+    expect(storageReads()).toBe(2);
+    expect(live.calls.slice(3).flatMap((call) => call.ids)).toEqual(freed.slice(3).map((e) => e.event_id));
+    expect(journal.rows.size).toBe(0);
+    expect(Object.keys(localStorage).filter((key) => key.startsWith('microconv:gone:'))).toEqual([]);
+    enumerations.mockRestore();
+    localStorage.clear();
+  });
+
   // Found by the soak (e2e/soak.spec.ts): a batch in flight as the page was left counted as handed over,
   // and when its answer (a 503) came before the page was gone, nothing freed it: the next page deleted it
   // as sent, and it was lost, counted nowhere.

@@ -32,7 +32,7 @@ export const GONE_KEY = 'microconv:gone:';
 export const WAIT_KEY = 'microconv:wait:';
 
 /** Closed instances of a queue: for each, the ids of the events it freed. */
-export type Gone = Map<string, Set<string>>;
+export type Gone = Map<string, Set<string> | undefined>;
 
 /** A stored event, as IndexedDB holds it. */
 export interface StoredEvent {
@@ -95,7 +95,7 @@ const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string 
  * the event after `now` (the moment before `live` was read) has just started and counts as live too.
  * Without Web Locks (`live` undefined), its lease has run out.
  */
-export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Gone, live?: Set<string>): 'take' | 'delete' | 'leave' {
+export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Pick<Gone, 'get'>, live?: Set<string>): 'take' | 'delete' | 'leave' {
   const freed = stored.owner && gone.get(stored.owner);
   if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
   const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
@@ -119,7 +119,7 @@ export interface Claim {
  * to write back to `take` (rewritten under the claimer's name and lease, in today's format; with Web
  * Locks, only what changes owner or format) and the ids to delete to `drop`.
  */
-export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Gone, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Pick<Gone, 'get'>, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
   const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
   for (const record of records) {
     const stored = readStored(record);
@@ -194,25 +194,22 @@ export function openJournal(): Journal | undefined {
 }
 
 /**
- * The closed instances of a queue (`GONE_KEY` marks) and the events each freed. `keep` says which may
- * still matter; the marks of the others are removed: a mark is needed only while its instance's events
- * are in the store.
+ * The closed instances of a queue (`GONE_KEY` marks) and the events each freed; an unreadable mark is
+ * listed as freeing nothing known (undefined), so that it is removed with the others once it holds nothing.
  */
-function goneInstances(prefix: string, keep: (owner: string) => boolean = () => true): Gone {
+function goneInstances(prefix: string): Gone {
   const gone: Gone = new Map();
   let keys: string[] = [];
   try {
     keys = Object.keys(localStorage);
   } catch {}
   for (const key of keys) {
-    const owner = key.slice(prefix.length);
     if (!key.startsWith(prefix)) continue;
-    if (!keep(owner)) storage('removeItem', key);
-    else {
-      try {
-        gone.set(owner, new Set(freedBy(key)));
-      } catch {}
-    }
+    let freed: Set<string> | undefined;
+    try {
+      freed = new Set(freedBy(key));
+    } catch {}
+    gone.set(key.slice(prefix.length), freed);
   }
   return gone;
 }
@@ -244,7 +241,10 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       current ? journalFailed : () => {},
     );
   };
-  const say = (freed: string[]) => storage('setItem', mark, toJson([Date.now(), freed]));
+  // This instance's first claim is done (the marks it found are read); it has said it left (its own mark is set).
+  let claimed = false;
+  let said = false;
+  const say = (freed: string[]) => ((said = true), storage('setItem', mark, toJson([Date.now(), freed])));
   const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
   return {
     /** Whether events are stored (else memory alone holds them). */
@@ -255,14 +255,22 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
     _remove: (list: Entry[]) => list.length && void use((j) => j._remove(queue, list.map((entry) => entry._id)), true),
     /** Takes from the journal what this instance may send now (see `claimRule`), or undefined without one. */
     async _claim(now: number, locks?: OwnerLocks): Promise<Claim | void> {
+      // The marks are read (all of localStorage enumerated, a cost that grows with the site's keys) at
+      // this instance's first claim, and after it only when a stored event asks: one of another
+      // instance, or one of this instance once it has said it left.
+      let gone: Gone | undefined;
+      const marksOf = (other: string) => (other !== owner || said ? (gone ||= goneInstances(marks)).get(other) : undefined);
       const claim = await use(async (j) => {
         // The locks first, then the marks: an instance whose lock is freed has left its mark before.
         const live = await locks?._live();
-        const gone = goneInstances(marks);
-        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, gone, live, take, drop));
+        if (!claimed) gone = goneInstances(marks);
+        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, { get: marksOf }, live, take, drop));
       });
       // Marks of closed instances that hold nothing more are done with.
-      if (claim) goneInstances(marks, (other) => claim._owners.has(other));
+      if (claim) {
+        claimed = true;
+        for (const other of gone?.keys() || []) if (!claim._owners.has(other)) storage('removeItem', marks + other);
+      }
       return claim;
     },
     /**
@@ -281,7 +289,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       put(list, null);
     },
     /** The page is back: it holds its events again. */
-    _back: () => storage('removeItem', mark),
+    _back: () => ((said = false), storage('removeItem', mark)),
     /**
      * A wait a server asked for (Retry-After), which a page before this one may have been told of. Read
      * once, at the first round, not at start: a first localStorage read can block for milliseconds.
