@@ -675,15 +675,15 @@ describe('claims on stored events (issue 10, defect 3)', () => {
 
   it('with Web Locks: an owner without a lock has gone, whatever its lease; one with a lock keeps its events', () => {
     const live = new Set(['alive']);
-    expect(claimRule(row('crashed', now + LEASE_MS - 5), 'me', now, new Map(), live)).toBe('take');
-    expect(claimRule(row('alive', now - 1), 'me', now, new Map(), live)).toBe('leave');
+    expect(claimRule(row('crashed', now + LEASE_MS - 5), 'me', now, () => undefined, live)).toBe('take');
+    expect(claimRule(row('alive', now - 1), 'me', now, () => undefined, live)).toBe('leave');
     // Stored after the locks were read: an instance that has just started, not yet listed.
-    expect(claimRule(row('starting', now + 10 + LEASE_MS), 'me', now, new Map(), live)).toBe('leave');
+    expect(claimRule(row('starting', now + 10 + LEASE_MS), 'me', now, () => undefined, live)).toBe('leave');
   });
 
   it('without Web Locks: the lease decides', () => {
-    expect(claimRule(row('other', now + 1), 'me', now, new Map())).toBe('leave');
-    expect(claimRule(row('other', now - 1), 'me', now, new Map())).toBe('take');
+    expect(claimRule(row('other', now + 1), 'me', now, () => undefined)).toBe('leave');
+    expect(claimRule(row('other', now - 1), 'me', now, () => undefined)).toBe('take');
   });
 
   it('writes back only what changes: with Web Locks, not our own events in today\'s format; without, every one it takes, with a new lease', () => {
@@ -692,7 +692,7 @@ describe('claims on stored events (issue 10, defect 3)', () => {
     const old: ShortStoredEvent = { e: event(), o: 'me', l: now + 5, q: 2 };
     const written = (live?: Set<string>) => {
       const taken: StoredEvent[] = [];
-      const claim = claimAll([mine, crashed, old], 'me', now, new Map(), live, (stored) => taken.push(stored), () => {});
+      const claim = claimAll([mine, crashed, old], 'me', now, () => undefined, live, (stored) => taken.push(stored), () => {});
       expect(claim._claimed.map((stored) => stored.event.event_id)).toEqual([mine, crashed, old].map((record) => readStored(record).event.event_id));
       return taken;
     };

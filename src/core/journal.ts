@@ -88,15 +88,16 @@ const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string 
 /**
  * What a claim by `owner` does with a stored event: takes it (its own, free, freed by a closed
  * instance, or its owner has gone), deletes it (a closed instance sent it), or leaves it to the live
- * instance that holds it.
+ * instance that holds it. `freedOf(owner)`: what a closed owner's mark says it freed (undefined where
+ * it left none, see `GONE_KEY`).
  *
  * Whether an owner has gone: with Web Locks, `live` lists the instances that hold (or wait for) their
  * lock, which the browser frees the moment a tab is closed, crashes or is killed; an owner that stored
  * the event after `now` (the moment before `live` was read) has just started and counts as live too.
  * Without Web Locks (`live` undefined), its lease has run out.
  */
-export function claimRule(stored: StoredEvent, owner: string, now: number, gone: Pick<Gone, 'get'>, live?: Set<string>): 'take' | 'delete' | 'leave' {
-  const freed = stored.owner && gone.get(stored.owner);
+export function claimRule(stored: StoredEvent, owner: string, now: number, freedOf: (owner: string) => Set<string> | false | undefined, live?: Set<string>): 'take' | 'delete' | 'leave' {
+  const freed = stored.owner && freedOf(stored.owner);
   if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
   const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
   return stored.owner === owner || !stored.owner || left ? 'take' : 'leave';
@@ -119,11 +120,11 @@ export interface Claim {
  * to write back to `take` (rewritten under the claimer's name and lease, in today's format; with Web
  * Locks, only what changes owner or format) and the ids to delete to `drop`.
  */
-export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, gone: Pick<Gone, 'get'>, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, freedOf: (owner: string) => Set<string> | false | undefined, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
   const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
   for (const record of records) {
     const stored = readStored(record);
-    const rule = claimRule(stored, owner, now, gone, live);
+    const rule = claimRule(stored, owner, now, freedOf, live);
     if (rule === 'delete') drop(stored.event.event_id);
     else if (rule === 'leave') claim._owners.add(stored.owner!), (claim._until = Math.min(claim._until, stored.leaseUntil));
     else {
@@ -203,19 +204,16 @@ function goneInstances(prefix: string): Gone {
   try {
     keys = Object.keys(localStorage);
   } catch {}
-  for (const key of keys) {
-    if (!key.startsWith(prefix)) continue;
-    let freed: Set<string> | undefined;
-    try {
-      freed = new Set(freedBy(key));
-    } catch {}
-    gone.set(key.slice(prefix.length), freed);
-  }
+  for (const key of keys) if (key.startsWith(prefix)) gone.set(key.slice(prefix.length), freedBy(key));
   return gone;
 }
 
-/** The ids a `GONE_KEY` mark says its instance freed; throws where there is no mark, or it is unreadable. */
-const freedBy = (mark: string): string[] => JSON.parse(storage('getItem', mark)!)[1];
+/** The ids a `GONE_KEY` mark says its instance freed, or undefined where there is no mark, or it is unreadable. */
+const freedBy = (mark: string): Set<string> | undefined => {
+  try {
+    return new Set(JSON.parse(storage('getItem', mark)!)[1]);
+  } catch {}
+};
 
 /**
  * The storage of one queue, as its outbox uses it: in memory's terms (entries), held by `owner`.
@@ -259,17 +257,17 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       // this instance's first claim, and after it only when a stored event asks: one of another
       // instance, or one of this instance once it has said it left.
       let gone: Gone | undefined;
-      const marksOf = (other: string) => (other !== owner || said ? (gone ||= goneInstances(marks)).get(other) : undefined);
+      const marksOf = (other: string) => (other !== owner || said) && (gone ||= goneInstances(marks)).get(other);
       const claim = await use(async (j) => {
         // The locks first, then the marks: an instance whose lock is freed has left its mark before.
         const live = await locks?._live();
         if (!claimed) gone = goneInstances(marks);
-        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, { get: marksOf }, live, take, drop));
+        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, marksOf, live, take, drop));
       });
       // Marks of closed instances that hold nothing more are done with.
       if (claim) {
         claimed = true;
-        for (const other of gone?.keys() || []) if (!claim._owners.has(other)) storage('removeItem', marks + other);
+        gone?.forEach((_, other) => claim._owners.has(other) || storage('removeItem', marks + other));
       }
       return claim;
     },
@@ -281,11 +279,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
     /** Events that left as the page closed came back refused: freed too, after all. */
     _freeLate(list: Entry[]) {
       if (!journal()) return;
-      let freed: string[] = [];
-      try {
-        freed = freedBy(mark);
-      } catch {}
-      say([...freed, ...list.map((entry) => entry._id)]);
+      say([...(freedBy(mark) || []), ...list.map((entry) => entry._id)]);
       put(list, null);
     },
     /** The page is back: it holds its events again. */
