@@ -34,12 +34,18 @@ test('a form met while its tracker is on its way: the focus and the submit are r
   await page.click('#newsletter button[type="submit"]'); // focus then submit: form_begin, form_complete
   await expect(page.locator('#thanks')).toBeVisible();
   expect(collector.delivered().filter((event) => event.name.startsWith('form_'))).toEqual([]);
+  // Held long enough that a replay's time would show: the page's clock moves on before the part comes.
+  const held = await page.evaluate(() => Date.now());
+  await page.waitForFunction((from) => Date.now() > from + 50, held);
   release();
   await collector.waitForDelivered(['cta_click', 'form_begin', 'form_complete']);
   await settle(page, collector);
   const forms = collector.delivered().filter((event) => event.name.startsWith('form_'));
   expect(forms.map((event) => event.name)).toEqual(['form_begin', 'form_complete']);
   expect(forms[1]!.params).toMatchObject({ form_name: 'newsletter', form_id: 'newsletter' });
+  // Each tracked at the time it happened, not when it was replayed: after the click, before the part came.
+  const click = collector.delivered().find((event) => event.name === 'cta_click')!;
+  for (const event of forms) expect(event.ts).toBeGreaterThanOrEqual(click.ts), expect(event.ts).toBeLessThanOrEqual(held);
   // The vendor adapters came as their own files because the options named them; video never came.
   expect(files.sort()).toEqual(['microconv-datalayer.js', 'microconv-forms.js', 'microconv-gtag.js', 'microconv-meta.js', 'microconv.js']);
 });

@@ -509,10 +509,12 @@ export interface TrackerContext {
 /**
  * An event that happened while a tracker was being fetched, replayed to it: its `type`, `target` and
  * `composedPath()` (which a real event empties once dispatched), and, where the target is a media
- * element, its `currentTime` and `duration` as they were then.
+ * element, its `currentTime` and `duration` as they were then; `at`, when it happened (epoch ms), which
+ * is the time of what the tracker tracks from it.
  */
 export interface ReplayedEvent {
   type: string;
+  at?: number;
   target: EventTarget | null;
   composedPath(): EventTarget[];
   currentTime?: number;

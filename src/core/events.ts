@@ -19,6 +19,8 @@ export function createEvents(session: Session, urlParams: string[], stamp: (even
   let page: [string, PageContext] | undefined;
   // While a page view ends (an SPA route change), its last events still belong to it.
   let leaving: PageContext | undefined;
+  // When the events built now happened, if not now: a replayed DOM event's time (see startTrackers).
+  let at: number | undefined;
   const current = () => {
     const key = location.href + document.title + referrer;
     return (page?.[0] === key ? page : (page = [key, pageContext(urlParams, referrer)]))[1];
@@ -32,7 +34,7 @@ export function createEvents(session: Session, urlParams: string[], stamp: (even
     _build(name: string, params: Params | undefined, own?: boolean): MicroconvEvent {
       const problem = nameProblem(name);
       if (problem) throw problem;
-      const now = Date.now();
+      const now = at || Date.now();
       const state = session._touch(now);
       const event = {
         event_id: uuid(),
@@ -49,6 +51,8 @@ export function createEvents(session: Session, urlParams: string[], stamp: (even
       if (size > MAX_EVENT_BYTES) throw `${size} bytes, over the ${MAX_EVENT_BYTES} an event may have`;
       return event;
     },
+
+    _clock: (time?: number) => void (at = time),
 
     /** An SPA route change from `from`: what `ending` tracks belongs to that page; then the new page view starts. */
     _routeChanged(from: string, ending: () => void) {

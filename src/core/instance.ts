@@ -98,6 +98,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       dom,
       context: { emit: (name, params) => safe(log, name, () => track(name, params as Params, true)), redactUrl: (url) => redactUrl(url, urlParams) },
       routeChanged: events._routeChanged,
+      clock: events._clock,
       lost: (message) => (lost(message), report('*', 'dropped', [], 'part_unavailable')),
       log,
     });

@@ -16,6 +16,8 @@ export interface TrackerOptions {
   routeChanged(from: string, ending: () => void): void;
   /** A tracker's code could not be fetched (counted as `part_unavailable`). */
   lost(message: string): void;
+  /** Sets the time the events tracked from now on happened at (a replayed event's); none: now. */
+  clock(at?: number): void;
   log: Log;
 }
 
@@ -23,7 +25,7 @@ export interface TrackerOptions {
 const replayable = (event: Event): ReplayedEvent => {
   const path = event.composedPath();
   const { currentTime, duration } = (event.target || {}) as Partial<HTMLMediaElement>;
-  return { type: event.type, target: event.target, composedPath: () => path, currentTime, duration };
+  return { type: event.type, at: Date.now(), target: event.target, composedPath: () => path, currentTime, duration };
 };
 
 /**
@@ -32,7 +34,7 @@ const replayable = (event: Event): ReplayedEvent => {
  * `when`), and the events it declares are held meanwhile and replayed to it, in order, once it runs.
  * Returns `leave` (the page view's last moment) and the teardown of everything.
  */
-export function startTrackers({ parts, settings, dom, context, routeChanged, lost, log }: TrackerOptions) {
+export function startTrackers({ parts, settings, dom, context, routeChanged, lost, clock, log }: TrackerOptions) {
   const leaveHooks: (() => void)[] = [];
   const pageHooks: (() => void)[] = [];
   const teardowns: Teardown[] = [];
@@ -46,7 +48,10 @@ export function startTrackers({ parts, settings, dom, context, routeChanged, los
     const listen: TrackerContext['listen'] = (type, handler, onWindow) => (onWindow || handlers.push([type, handler]), dom.listen(type, handler, onWindow));
     const teardown = safe(log, name + ' tracker', () => tracker({ ...shared, listen }, options));
     if (teardown) teardowns.push(teardown);
-    for (const event of held) for (const [type, handler] of handlers) if (type === event.type) safe(log, type + ' handler', () => handler(event as Event));
+    // What the tracker tracks from a held event happened when that event did, not as it is replayed:
+    // the events keep the order in time of the page's other events.
+    for (const event of held) for (const [type, handler] of handlers) if (type === event.type) safe(log, type + ' handler', () => (clock(event.at), handler(event as Event)));
+    clock();
   };
 
   /** Fetches a tracker once the page has what it tracks, holding its events until it runs. */
