@@ -6,7 +6,7 @@
 import type { Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import type { Collector } from './support/server';
-import { expect, load, test, track } from './support/test';
+import { expect, flush, load, test, track } from './support/test';
 import { holdRequests } from './support/hold';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -77,4 +77,47 @@ test('if the part cannot come, the events go without hashes (the e-mail and phon
   // Nothing of them in what stays in the browser.
   const stored = await page.evaluate(() => JSON.stringify(localStorage));
   expect(stored).not.toMatch(/jane|6169547888/i);
+});
+
+test('the ids follow the cookies: read once at an idle moment, and again after a change the browser tells of, so a cookie set later is on the next event', async ({ page, collector }) => {
+  // Counts the page's reads of document.cookie.
+  await page.addInitScript(() => {
+    const { get, set } = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie')!;
+    const counter = window as unknown as { cookieReads: number };
+    counter.cookieReads = 0;
+    Object.defineProperty(Document.prototype, 'cookie', {
+      configurable: true,
+      get() {
+        counter.cookieReads++;
+        return get!.call(this);
+      },
+      set(value) {
+        set!.call(this, value);
+      },
+    });
+  });
+  await load(page, '/t-sections.html');
+  const readsFor = (names: string[]) =>
+    page.evaluate((names) => {
+      const counter = window as unknown as { cookieReads: number };
+      const before = counter.cookieReads;
+      for (const name of names) window.microconv.track(name);
+      return counter.cookieReads - before;
+    }, names);
+  // Read once the page is idle, ahead of the first event: the events that follow read nothing.
+  await expect.poll(() => page.evaluate(() => (window as unknown as { cookieReads: number }).cookieReads)).toBe(1);
+  expect(await readsFor(['first', 'second'])).toBe(0);
+  // The site's tag sets _ga now. Once the browser has told of the change, the next event reads it.
+  await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        (window as unknown as { cookieStore: EventTarget }).cookieStore.addEventListener('change', resolve, { once: true });
+        document.cookie = '_ga=GA1.1.111.222; path=/';
+      }),
+  );
+  expect(await readsFor(['third'])).toBe(1);
+  await flush(page);
+  await collector.waitForDelivered(['first', 'second', 'third']);
+  const byName = Object.fromEntries(collector.delivered().map((event) => [event.name, event.ids?.ga_client_id]));
+  expect([byName.first, byName.second, byName.third]).toEqual([undefined, undefined, '111.222']);
 });

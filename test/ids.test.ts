@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { init } from '../src/core/instance';
-import { composeFbc, gaClientId, hashed, readCookie } from '../src/lib/ids';
+import { composeFbc, createIds, gaClientId, hashed, readCookie } from '../src/lib/ids';
 import { googleEmail, normaliseEmail, normalisePhone, sha256 } from '../src/lib/hashing';
 import { payload } from '../src/adapters/endpoint';
 import type { Adapter, MicroconvEvent } from '../src/types';
@@ -51,6 +51,61 @@ describe('cookies, read only', () => {
     expect(gaClientId('GA1.2.99.88')).toBe('99.88');
     expect(gaClientId('garbage')).toBeUndefined();
     expect(gaClientId(undefined)).toBeUndefined();
+  });
+
+  describe('read again only after a change, where the browser tells of changes', () => {
+    const granted = { analytics_storage: 'granted', ad_storage: 'granted', ad_user_data: 'granted', ad_personalization: 'granted' } as const;
+    const stamped = (ids: ReturnType<typeof createIds>) => {
+      const event = { attribution: {} } as MicroconvEvent;
+      ids._stamp(event, granted, Date.now());
+      return event.ids!;
+    };
+    /** A spy on document.cookie's getter, where the DOM defines it (the first prototype of document's chain that has it). */
+    const reads = () => {
+      let owner: object = document;
+      while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
+      const getter = Object.getOwnPropertyDescriptor(owner, 'cookie')!.get!;
+      return vi.spyOn(owner as Document, 'cookie', 'get').mockImplementation(function (this: Document) {
+        return getter.call(this);
+      });
+    };
+    afterEach(() => {
+      vi.restoreAllMocks();
+      delete (window as any).CookieStore;
+      delete (window as any).cookieStore;
+    });
+
+    it('with the Cookie Store API: once, then after each change event, and not after destroy', () => {
+      class CookieStore extends EventTarget {}
+      Object.assign(window, { CookieStore, cookieStore: new CookieStore() });
+      document.cookie = '_ga=GA1.1.1.1; path=/';
+      const read = reads();
+      const ids = createIds(() => {}, () => {}, () => {});
+      expect(stamped(ids).ga_client_id).toBe('1.1');
+      expect(stamped(ids).ga_client_id).toBe('1.1');
+      expect(read).toHaveBeenCalledTimes(1);
+      document.cookie = '_ga=GA1.1.2.2; path=/';
+      expect(stamped(ids).ga_client_id).toBe('1.1'); // not told yet
+      (window as any).cookieStore.dispatchEvent(new Event('change'));
+      expect(stamped(ids).ga_client_id).toBe('2.2');
+      expect(read).toHaveBeenCalledTimes(2);
+      ids._stop();
+      (window as any).cookieStore.dispatchEvent(new Event('change'));
+      stamped(ids);
+      expect(read).toHaveBeenCalledTimes(2);
+    });
+
+    it('without it, or where a page element only poses as it: at every event', () => {
+      const element = document.createElement('div');
+      Object.assign(window, { cookieStore: element }); // as `<div id="cookieStore">` would be, with no API behind it
+      const read = reads();
+      const ids = createIds(() => {}, () => {}, () => {});
+      document.cookie = '_fbp=fb.1.1.1; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.1.1');
+      document.cookie = '_fbp=fb.1.2.2; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.2.2');
+      expect(read).toHaveBeenCalledTimes(2);
+    });
   });
 
   it("composes fbc in Meta's format", () => {

@@ -110,10 +110,11 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
     () => delivery.each((outbox) => outbox.resume()),
     () => delivery.each((outbox) => outbox.flush()),
   );
-  // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, and the
-  // page view counts as activity in the session (the first read of localStorage can block for
-  // milliseconds, and an idle moment is where that belongs, not a click).
-  if (mayStore()) dom.later(() => (session._touch(Date.now()), delivery.each((outbox) => outbox.flush())));
+  // Once the page has loaded and is idle: what a closed or crashed page left behind goes out, the
+  // page view counts as activity in the session, and the cookies are read for the first events' ids
+  // (the first read of localStorage can block for milliseconds, and of document.cookie for one: an idle
+  // moment is where that belongs, not a click).
+  if (mayStore()) dom.later(() => (session._touch(Date.now()), ids._warm(), delivery.each((outbox) => outbox.flush())));
   if ((debugOn = resolved.debug)) overlay._open();
 
   // The typed surface is the caller's; inside, names and params are checked at run time.
@@ -148,6 +149,7 @@ export function init<Custom extends EventMap = {}>(options?: Options, registered
       dom.stop();
       trackers?.stop();
       stopSource?.();
+      ids._stop();
       await delivery.close();
       for (const set of Object.values(listeners)) set.clear();
     },

@@ -67,6 +67,23 @@ export function createIds(fail: (message: string) => void, refused: (message: st
   let known: EventIds | undefined;
   // Meta asks for the time the click id was first seen when there is no `_fbc` cookie to read it from.
   let composed: string[] = [];
+  // The page's cookies, read once, then again only after one of them changes, where the browser tells
+  // (the Cookie Store API's `change` event, for the page's writes and its responses' alike: Chromium,
+  // Safari 18.4 and later); elsewhere, read for every event. A read is the browser's work, up to 0.1 ms
+  // in a page's first interactions. A change is told a few ms after it is made: an event tracked within
+  // those ms carries the cookie as it was before.
+  let jar: string | undefined;
+  let store: EventTarget | undefined;
+  const forget = () => void (jar = undefined);
+  const readJar = () => {
+    try {
+      // Subscribed before the read, so no change falls between them. `instanceof` the real class (it
+      // throws where there is none): an element whose id is `cookieStore` is a window property too.
+      const { CookieStore, cookieStore } = window as any;
+      if (!store && cookieStore instanceof CookieStore) (store = cookieStore).addEventListener('change', forget);
+    } catch {}
+    return cookies();
+  };
 
   return {
     _identify(identity: Identity): void {
@@ -89,16 +106,20 @@ export function createIds(fail: (message: string) => void, refused: (message: st
           .catch(() => {}),
       ]);
     },
+    /** Reads the cookies ahead of the first event, at an idle moment: a page's first read is its dearest. */
+    _warm: () => void (jar ??= readJar()),
+    /** destroy(): the cookies' changes are no longer listened to. */
+    _stop: () => store?.removeEventListener('change', forget),
     _stamp(event: MicroconvEvent & Waiting, consent: ConsentState, now: number) {
       const fbclid = event.attribution.fbclid;
       const ids: EventIds = {};
       if (fbclid && composed[0] != fbclid) composed = [fbclid, composeFbc(fbclid, now)];
       event.consent = { ...consent };
       event.ids = ids;
-      // document.cookie is read at most once per event (each read is the browser's work), and only when
-      // the consent given lets an id be taken from it.
-      let jar: string | undefined;
-      const cookie = (name: string) => readCookie(name, (jar ??= cookies()));
+      // The cookies are read at most once per event, and only when the consent given lets an id be taken
+      // from them; where no change can be told, for every event.
+      if (!store) jar = undefined;
+      const cookie = (name: string) => readCookie(name, (jar ??= readJar()));
       if (consent.analytics_storage == 'granted') (ids.ga_client_id = gaClientId(cookie('_ga'))), (ids.user_id = userId);
       if (consent.ad_storage != 'granted' || consent.ad_user_data != 'granted') return;
       ids.fbp = cookie('_fbp');
