@@ -95,6 +95,22 @@ describe('cookies, read only', () => {
       expect(read).toHaveBeenCalledTimes(2);
     });
 
+    it('where subscribing to its changes throws (a patched addEventListener): at every event', () => {
+      class CookieStore extends EventTarget {
+        override addEventListener(): void {
+          throw new Error('patched');
+        }
+      }
+      Object.assign(window, { CookieStore, cookieStore: new CookieStore() });
+      const read = reads();
+      const ids = createIds(() => {}, () => {}, () => {});
+      document.cookie = '_fbp=fb.1.1.1; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.1.1');
+      document.cookie = '_fbp=fb.1.2.2; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.2.2');
+      expect(read).toHaveBeenCalledTimes(2);
+    });
+
     it('without it, or where a page element only poses as it: at every event', () => {
       const element = document.createElement('div');
       Object.assign(window, { cookieStore: element }); // as `<div id="cookieStore">` would be, with no API behind it

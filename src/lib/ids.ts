@@ -77,10 +77,11 @@ export function createIds(fail: (message: string) => void, refused: (message: st
   const forget = () => void (jar = undefined);
   const readJar = () => {
     try {
-      // Subscribed before the read, so no change falls between them. `instanceof` the real class (it
-      // throws where there is none): an element whose id is `cookieStore` is a window property too.
+      // Subscribed before the read, so no change falls between them, and kept only once subscribed (a
+      // page may have patched addEventListener to throw). `instanceof` the real class (it throws where
+      // there is none): an element whose id is `cookieStore` is a window property too.
       const { CookieStore, cookieStore } = window as any;
-      if (!store && cookieStore instanceof CookieStore) (store = cookieStore).addEventListener('change', forget);
+      if (!store && cookieStore instanceof CookieStore) cookieStore.addEventListener('change', forget), (store = cookieStore);
     } catch {}
     return cookies();
   };
