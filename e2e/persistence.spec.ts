@@ -63,6 +63,34 @@ const dropWritesFromPagehide = (page: Page) =>
     }, true),
   );
 
+test('a stored event costs the page no call back once its write lands: only a failure is listened for', async ({ page }) => {
+  // Counts the completion and failure handlers set on IndexedDB transactions.
+  await page.addInitScript(() => {
+    const counts: Record<string, number> = ((window as unknown as { idbHandlers: Record<string, number> }).idbHandlers = { complete: 0, abort: 0 });
+    for (const type of ['complete', 'abort']) {
+      const { get, set } = Object.getOwnPropertyDescriptor(IDBTransaction.prototype, 'on' + type)!;
+      Object.defineProperty(IDBTransaction.prototype, 'on' + type, {
+        configurable: true,
+        get,
+        set(handler) {
+          if (handler) counts[type]!++;
+          set!.call(this, handler);
+        },
+      });
+    }
+  });
+  await page.goto('/track.html');
+  // microconv's idle moment has come (it keeps the session), and the round it starts is over: a claim
+  // does wait for its commit.
+  await page.waitForFunction(() => localStorage.getItem('microconv:session'));
+  await flush(page);
+  const before = await page.evaluate(() => ({ ...(window as unknown as { idbHandlers: Record<string, number> }).idbHandlers }));
+  for (const name of ['stored_one', 'stored_two', 'stored_three']) await track(page, name); // a task each: a write each
+  await storedEvents(page, 3);
+  const after = await page.evaluate(() => (window as unknown as { idbHandlers: Record<string, number> }).idbHandlers);
+  expect({ complete: after.complete! - before.complete!, abort: after.abort! - before.abort! }).toEqual({ complete: 0, abort: 3 });
+});
+
 const NAMES = ['offline_one', 'offline_two', 'offline_three'];
 
 for (const locks of ['with Web Locks', 'without Web Locks'])

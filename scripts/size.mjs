@@ -32,8 +32,10 @@ const budgets = {
   // +16 for the closed pages' marks read once, not at every claim (no localStorage enumeration in a
   // round), and +31 for replayed DOM events tracked at their own time: measured 13,296. Then +82 for the
   // cookies read at an idle moment and again only after a change the browser tells of (22 reads of
-  // document.cookie in the bench's journey, now 0): measured 13,378, 20 bytes of room.
-  'microconv.js': [13378 + 20, 7 * KB],
+  // document.cookie in the bench's journey, now 0): measured 13,378. Then +25 for writes that call back
+  // only when they fail (the journey's calls into microconv, 161 before, 136 after): measured 13,403,
+  // 20 bytes of room.
+  'microconv.js': [13403 + 20, 7 * KB],
   // The lazy parts, fetched from next to microconv.js only by a page that needs them.
   'microconv-forms.js': [1 * KB],
   'microconv-video.js': [2 * KB],
@@ -60,8 +62,8 @@ const pages = {
   // the send round's probe, the JSON writer's fast pass and the scroll tracker's observer (+212 in all),
   // which took the tracker's journey cost from 15 ms to a few. Measured 15,080 then; with the marks
   // read once and replayed events' own time (see microconv.js above), 15,132; with the cookies read
-  // once, 15,214: 20 bytes of room.
-  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 15214 + 20, 9 * KB],
+  // once, 15,214; with writes that call back only on failure, 15,239: 20 bytes of room.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 15239 + 20, 9 * KB],
 };
 
 /**

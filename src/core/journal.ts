@@ -145,7 +145,7 @@ export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: str
  * then both send, the same event.
  */
 export interface Journal {
-  /** Writes events (freed ones, too: owner null). */
+  /** Writes events (freed ones, too: owner null). Settles only if the write fails (rejects): one that lands calls nothing back. */
   _put(queue: string, events: StoredEvent[]): Promise<void>;
   /**
    * A claim: one read-write transaction over the stored events of `queue`, in which `claim` (`claimAll`)
@@ -153,6 +153,7 @@ export interface Journal {
    * `claim` returns, once committed.
    */
   _claim<T>(queue: string, claim: (records: (StoredEvent | ShortStoredEvent)[], take: (stored: StoredEvent) => void, drop: (id: string) => void) => T): Promise<T>;
+  /** Deletes events; settles, like `_put`, only if it fails. */
   _remove(queue: string, ids: string[]): Promise<void>;
   /** Deletes every stored event (consent withdrawn). */
   _clear(): Promise<void>;
@@ -168,12 +169,13 @@ export function openJournal(): Journal | undefined {
   }
   const key = (queue: string, id: string) => queue + ' ' + id;
   // Blind writes (one request each), so they land from a closing page: they commit at once, rather
-  // than at the end of the task.
+  // than at the end of the task. Only a failure calls back (an abort follows every failed request): a
+  // write that lands costs the page no call into microconv, and one per tracking task adds up.
   const write = (change: (s: IDBObjectStore) => void) =>
     store('readwrite', (s) => {
       change(s);
       s.transaction.commit?.();
-      return promisifyRequest(s.transaction);
+      return new Promise<void>((_, reject) => (s.transaction.onabort = () => reject(s.transaction.error)));
     });
 
   return {
@@ -225,7 +227,8 @@ const freedBy = (mark: string): Set<string> | undefined => {
  * Its failures change nothing.
  */
 export function queueStore(queue: string, owner: string, journal: () => Journal | undefined, journalFailed: (error: unknown) => void) {
-  // The journal once it has worked for this queue: it may hold our events after it fails.
+  // The journal once this queue has written to it: it may hold our events after it fails. (A write that
+  // lands says nothing back, so having written is what counts.)
   let worked: Journal | undefined;
   let waitRead = false;
   const marks = GONE_KEY + queue + ' ';
@@ -234,10 +237,8 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
     const current = journal();
     const j = current || (afterFailure ? worked : undefined);
     if (!j) return Promise.resolve();
-    return new Promise<T>((resolve) => resolve(task(j))).then(
-      (result) => ((worked = current || worked), result),
-      current ? journalFailed : () => {},
-    );
+    worked = j;
+    return new Promise<T>((resolve) => resolve(task(j))).catch(current ? journalFailed : () => {});
   };
   // This instance's first claim is done (the marks it found are read); it has said it left (its own mark is set).
   let claimed = false;
