@@ -8,6 +8,16 @@ import type { Adapter, MicroconvEvent } from '../src/types';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** A spy on document.cookie's getter, where the DOM defines it (the first prototype of document's chain that has it). */
+function spyOnCookieReads() {
+  let owner: object = document;
+  while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
+  const getter = Object.getOwnPropertyDescriptor(owner, 'cookie')!.get!;
+  return vi.spyOn(owner as Document, 'cookie', 'get').mockImplementation(function (this: Document) {
+    return getter.call(this);
+  });
+}
+
 afterEach(() => {
   for (const name of ['_fbp', '_fbc', '_ga']) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`;
   history.replaceState(null, '', '/');
@@ -60,14 +70,15 @@ describe('cookies, read only', () => {
       ids._stamp(event, granted, Date.now());
       return event.ids!;
     };
-    /** A spy on document.cookie's getter, where the DOM defines it (the first prototype of document's chain that has it). */
-    const reads = () => {
-      let owner: object = document;
-      while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
-      const getter = Object.getOwnPropertyDescriptor(owner, 'cookie')!.get!;
-      return vi.spyOn(owner as Document, 'cookie', 'get').mockImplementation(function (this: Document) {
-        return getter.call(this);
-      });
+    /** With no change ever told, each event reads the cookies again, and sees a cookie set since the last. */
+    const expectReadPerEvent = () => {
+      const read = spyOnCookieReads();
+      const ids = createIds(() => {}, () => {}, () => {});
+      document.cookie = '_fbp=fb.1.1.1; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.1.1');
+      document.cookie = '_fbp=fb.1.2.2; path=/';
+      expect(stamped(ids).fbp).toBe('fb.1.2.2');
+      expect(read).toHaveBeenCalledTimes(2);
     };
     afterEach(() => {
       vi.restoreAllMocks();
@@ -79,7 +90,7 @@ describe('cookies, read only', () => {
       class CookieStore extends EventTarget {}
       Object.assign(window, { CookieStore, cookieStore: new CookieStore() });
       document.cookie = '_ga=GA1.1.1.1; path=/';
-      const read = reads();
+      const read = spyOnCookieReads();
       const ids = createIds(() => {}, () => {}, () => {});
       expect(stamped(ids).ga_client_id).toBe('1.1');
       expect(stamped(ids).ga_client_id).toBe('1.1');
@@ -102,25 +113,13 @@ describe('cookies, read only', () => {
         }
       }
       Object.assign(window, { CookieStore, cookieStore: new CookieStore() });
-      const read = reads();
-      const ids = createIds(() => {}, () => {}, () => {});
-      document.cookie = '_fbp=fb.1.1.1; path=/';
-      expect(stamped(ids).fbp).toBe('fb.1.1.1');
-      document.cookie = '_fbp=fb.1.2.2; path=/';
-      expect(stamped(ids).fbp).toBe('fb.1.2.2');
-      expect(read).toHaveBeenCalledTimes(2);
+      expectReadPerEvent();
     });
 
     it('without it, or where a page element only poses as it: at every event', () => {
       const element = document.createElement('div');
       Object.assign(window, { cookieStore: element }); // as `<div id="cookieStore">` would be, with no API behind it
-      const read = reads();
-      const ids = createIds(() => {}, () => {}, () => {});
-      document.cookie = '_fbp=fb.1.1.1; path=/';
-      expect(stamped(ids).fbp).toBe('fb.1.1.1');
-      document.cookie = '_fbp=fb.1.2.2; path=/';
-      expect(stamped(ids).fbp).toBe('fb.1.2.2');
-      expect(read).toHaveBeenCalledTimes(2);
+      expectReadPerEvent();
     });
   });
 
@@ -185,13 +184,7 @@ describe('ids and consent on the event', () => {
 
   it('reads document.cookie once per event where consent lets an id come from it, and not at all where it does not', async () => {
     document.cookie = '_fbp=fb.1.1.2; path=/';
-    // Where the DOM defines `cookie`: the first prototype of document's chain that has it.
-    let owner: object = document;
-    while (!Object.getOwnPropertyDescriptor(owner, 'cookie')) owner = Object.getPrototypeOf(owner);
-    const getter = Object.getOwnPropertyDescriptor(owner, 'cookie')!.get!;
-    const reads = vi.spyOn(owner as Document, 'cookie', 'get').mockImplementation(function (this: Document) {
-      return getter.call(this);
-    });
+    const reads = spyOnCookieReads();
     try {
       const { adapter, events } = recorder();
       const granted = init({ adapters: [adapter] });
