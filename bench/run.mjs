@@ -7,10 +7,11 @@
 //            performance trace (its EvaluateScript and FunctionCall events), so nothing of the page or
 //            the harness is counted;
 //   settle   load event to the main thread's second idle period (requestIdleCallback): where microconv
-//            does what it deferred (trackers, the IndexedDB queue); ScriptDuration, page and all;
+//            does what it deferred (its start, trackers, the IndexedDB queue); printed as each one's own
+//            script in it, "then to idle", from the same trace;
 //   journey  the scripted visit: 50 wheel steps down the page, 10 CTA clicks, the form filled and
 //            submitted, 5 s of video; ScriptDuration (Performance.getMetrics), page and all.
-// Prints, per variant, medians of every run: the file's brotli size, its script before load, the journey
+// Prints, per variant, medians of every run: the file's brotli size, its script before load and from then to idle, the journey
 // and its cost above no tracker as a multiple of the floor's, its own script in the journey and how many
 // times the browser called into it; fails when microconv is over its budgets.
 // `--only microconv,floor` runs some variants (none always runs); `--off cta,video` runs microconv with
@@ -226,6 +227,8 @@ async function run(variant) {
   return {
     load: ownScript(events, scriptPath, 0, loadAt).ms,
     evaluate: ownScript(events, scriptPath, 0, loadAt, ['EvaluateScript']).ms,
+    // What it deferred past the load event (its start, its trackers, its storage), up to the journey.
+    deferred: ownScript(events, scriptPath, loadAt, journeyAt).ms,
     settle,
     journey: total - atLoad,
     own: inJourney.ms,
@@ -280,11 +283,12 @@ const ms = (value) => value.toFixed(1) + ' ms';
 console.log(`Chromium ${found.version || found.path}; ${RUNS} runs of each variant, alternated; medians of main-thread script time`);
 console.log('journey: 50 wheel steps, 10 CTA clicks, a 3-step form, 5 s of video; cost = journey minus the journey with no tracker\n');
 const table = [
-  ['variant', 'file, brotli', 'load script', 'journey', 'x none', 'cost above none', 'x floor\'s cost', 'own script in journey', 'calls', 'wheel / clicks / form / video'],
+  ['variant', 'file, brotli', 'load script', 'then to idle', 'journey', 'x none', 'cost above none', 'x floor\'s cost', 'own script in journey', 'calls', 'wheel / clicks / form / video'],
   ...rows.map((row) => [
     row.variant,
     row.variant === 'none' ? '' : row.kb + ' KB',
     row.variant === 'none' ? '' : ms(row.load),
+    row.variant === 'none' ? '' : ms(med(row.variant, 'deferred')),
     ms(row.journey),
     row.ratio.toFixed(2) + 'x',
     row.variant === 'none' ? '' : ms(row.cost),
@@ -295,7 +299,7 @@ const table = [
   ]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
-for (const row of table) console.log(row.map((cell, i) => (i === 0 || i === 9 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
+for (const row of table) console.log(row.map((cell, i) => (i === 0 || i === 10 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));
 if (OFF.length) console.log(`(microconv: trackers off: ${OFF.join(', ')})`);
 if (NO_ADAPTERS) console.log('(microconv: no adapters)');
 console.log(`(${collected} requests reached the local collector)`);

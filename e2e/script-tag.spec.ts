@@ -123,3 +123,66 @@ test('bad input from the script tag is logged and counted, never thrown, and val
     expect(full.filter((error) => error.includes(clue)), `a console error mentioning ${clue}`).not.toEqual([]);
   }
 });
+
+/**
+ * Records, with its time, each touch of the page that microconv.js makes: listeners, observers,
+ * storage, cookies. A stack that names the file tells its calls from the page's.
+ */
+const RECORD_TOUCHES = () => {
+  const touches: [string, number][] = ((window as any).touches = []);
+  const ours = () => /\/dist\/microconv\.js/.test(new Error().stack || '');
+  const note = (what: string) => ours() && touches.push([what, performance.now()]);
+  const wrap = (proto: any, key: string, label = key) => {
+    const original = proto[key];
+    proto[key] = function (this: unknown, ...args: unknown[]) {
+      note(label + (typeof args[0] === 'string' ? ' ' + args[0] : ''));
+      return original.apply(this, args);
+    };
+  };
+  wrap(EventTarget.prototype, 'addEventListener');
+  wrap(IDBFactory.prototype, 'open', 'indexedDB.open');
+  for (const name of ['IntersectionObserver', 'MutationObserver'] as const) {
+    const Original = window[name] as any;
+    (window as any)[name] = function (...args: unknown[]) {
+      note(name);
+      return new Original(...args);
+    };
+    (window as any)[name].prototype = Original.prototype;
+  }
+  const getter = (target: object, key: string) => {
+    const { get, set } = Object.getOwnPropertyDescriptor(target, key)!;
+    Object.defineProperty(target, key, { get() { note(key); return get!.call(this); }, set, configurable: true });
+  };
+  getter(Document.prototype, 'cookie');
+  getter(window, 'localStorage');
+};
+
+test('before the load event the script installs microconv and waits: it starts once the page is idle', async ({ page, collector }) => {
+  await page.addInitScript(RECORD_TOUCHES);
+  await page.goto('/t-clicks.html');
+  await page.click('#demo');
+  await collector.waitForDelivered(['cta_click']);
+  const { touches, loaded } = await page.evaluate(() => ({ touches: (window as any).touches as [string, number][], loaded: performance.getEntriesByType('navigation')[0]!.toJSON().loadEventStart as number }));
+  // Before load: one listener, for the load event itself.
+  expect(touches.filter(([, at]) => at < loaded).map(([what]) => what)).toEqual(['addEventListener load']);
+  // After it, the start: the lifecycle's listeners, storage, the trackers' listeners and observers.
+  const after = touches.filter(([, at]) => at >= loaded).map(([what]) => what);
+  expect(after).toEqual(expect.arrayContaining(['addEventListener pagehide', 'localStorage', 'indexedDB.open microconv', 'addEventListener click', 'IntersectionObserver']));
+});
+
+test('a call to microconv before the page has loaded starts it at once, and is served', async ({ page, collector }) => {
+  // The load event waits for an image that the test holds back.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/held.png', async (route) => (await released, route.fulfill({ status: 404 })));
+  await page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => document.body.append(Object.assign(new Image(), { src: '/held.png' }))));
+  await page.goto('/t-clicks.html', { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => window.microconv?.loaded);
+  const early = await page.evaluate(() => ({ id: window.microconv.track('early_call'), state: document.readyState }));
+  expect(early.state).not.toBe('complete');
+  await page.evaluate(() => window.microconv.flush());
+  await collector.waitForDelivered(['early_call']);
+  expect(collector.delivered().find((event) => event.name === 'early_call')!.event_id).toBe(early.id);
+  expect(await page.evaluate(() => document.readyState)).not.toBe('complete');
+  release();
+});

@@ -33,9 +33,10 @@ const budgets = {
   // round), and +31 for replayed DOM events tracked at their own time: measured 13,296. Then +82 for the
   // cookies read at an idle moment and again only after a change the browser tells of (22 reads of
   // document.cookie in the bench's journey, now 0): measured 13,378. Then +25 for writes that call back
-  // only when they fail (the journey's calls into microconv, 161 before, 136 after): measured 13,403,
-  // 20 bytes of room.
-  'microconv.js': [13403 + 20, 7 * KB],
+  // only when they fail (the journey's calls into microconv, 161 before, 136 after): measured 13,403.
+  // Then +32 for the start at an idle moment after load (the bench's load script, 3.9 to 5.6 ms the
+  // same day, now 1.8; see the README's Speed): measured 13,435, 20 bytes of room.
+  'microconv.js': [13435 + 20, 7 * KB],
   // The lazy parts, fetched from next to microconv.js only by a page that needs them.
   'microconv-forms.js': [1 * KB],
   'microconv-video.js': [2 * KB],
@@ -62,8 +63,9 @@ const pages = {
   // the send round's probe, the JSON writer's fast pass and the scroll tracker's observer (+212 in all),
   // which took the tracker's journey cost from 15 ms to a few. Measured 15,080 then; with the marks
   // read once and replayed events' own time (see microconv.js above), 15,132; with the cookies read
-  // once, 15,214; with writes that call back only on failure, 15,239: 20 bytes of room.
-  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 15239 + 20, 9 * KB],
+  // once, 15,214; with writes that call back only on failure, 15,239; with the start at an idle
+  // moment, 15,271: 20 bytes of room.
+  'landing page (endpoint, gtag, CTAs, sections, scroll, a form)': [['microconv.js', 'microconv-gtag.js', 'microconv-forms.js'], 15271 + 20, 9 * KB],
 };
 
 /**

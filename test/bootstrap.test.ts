@@ -89,6 +89,42 @@ describe('the stub queue', () => {
     expect(error).toHaveBeenCalledWith(expect.stringContaining('init was called twice'));
   });
 
+  it('starts by itself once the page is idle, not while its script runs; a later init then joins it', async () => {
+    scriptTag({ 'data-endpoint': '/collect', 'data-consent': 'maybe' });
+    vi.stubGlobal('fetch', vi.fn(async () => new Response(null, { status: 204 })));
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    bootScriptTag(PARTS);
+    expect(error, 'nothing read or started while the script runs').not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(error).toHaveBeenCalledWith(expect.stringContaining('consent')));
+    const { sent, adapter } = recording();
+    w.microconv!('init', { adapters: ['endpoint', adapter], consent: 'granted' });
+    w.microconv!('track', 'a');
+    await w.microconv!.flush();
+    expect(sent.map((e) => e.name)).toEqual(['a']);
+  });
+
+  it('starts at once when the page calls it before then, and serves that call', () => {
+    scriptTag({ 'data-endpoint': '/collect', 'data-consent': 'maybe' });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    bootScriptTag(PARTS);
+    expect(w.microconv!.stats()).toEqual({ dropped: { invalid: 1 }, waiting: expect.any(Object) });
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('consent'));
+  });
+
+  it('starts at once on a page whose idle callbacks throw', () => {
+    scriptTag({ 'data-endpoint': '/collect', 'data-consent': 'maybe' });
+    vi.stubGlobal('requestIdleCallback', () => {
+      throw new Error('patched by the page');
+    });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(() => bootScriptTag(PARTS)).not.toThrow();
+      expect(error).toHaveBeenCalledWith(expect.stringContaining('consent'));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('waits for an init before serving calls made without one', async () => {
     const { sent, adapter } = recording();
     bootScriptTag(PARTS);

@@ -5,6 +5,7 @@
  * drop, never an exception in the page.
  */
 import { init } from './instance';
+import { whenIdle } from './dom';
 import { partsFrom } from './loader';
 import { describe } from '../lib/safe';
 import { show } from '../lib/validate';
@@ -26,14 +27,17 @@ export function ownScript(): HTMLScriptElement | null {
   return candidates.find((element): element is HTMLScriptElement => element instanceof HTMLScriptElement) || null;
 }
 
-/** The options a script element carries: `data-endpoint`, `data-adapters`, `data-debug`, `data-consent`. */
-export function readAttributes(script: HTMLScriptElement | null): Options {
+/**
+ * The options a script element carries: `data-endpoint`, `data-adapters`, `data-debug`, `data-consent`.
+ * `search`: the page's query string (`?mc_debug=1`) as the script found it.
+ */
+export function readAttributes(script: HTMLScriptElement | null, search = location.search): Options {
   const { endpoint, adapters, consent, debug } = script?.dataset || {};
   const options: Options = {};
   if (endpoint) options.endpoint = endpoint;
   if (adapters) options.adapters = adapters.split(',').map((name) => name.trim());
   if (consent) options.consent = consent as Options['consent'];
-  if (debug !== undefined || /[?&]mc_debug=1\b/.test(location.search)) options.debug = true;
+  if (debug !== undefined || /[?&]mc_debug=1\b/.test(search)) options.debug = true;
   // The overlay is served from the folder this file came from: only ever the origin of a real script.
   if (script?.src) options.debugSrc = new URL('microconv-debug.js', script.src).href;
   return options;
@@ -41,17 +45,24 @@ export function readAttributes(script: HTMLScriptElement | null): Options {
 
 type Api = ((...call: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; loaded?: boolean } & Record<string, unknown>;
 
-/** Installs `window.microconv` in place of the stub and replays the stub's queue; `parts`: those it registers. */
+/**
+ * Installs `window.microconv` in place of the stub; `parts`: those it registers. The instance starts,
+ * with the stub's queue replayed, once the page has loaded and is idle: its setup (options, storage, the
+ * destinations) is no part of loading the page, and its trackers wait for that moment anyway. A call
+ * to `microconv` before then starts it at once, so every call is served, in order, as it is made.
+ */
 export function bootScriptTag(parts: Part[]): void {
   const w = window as unknown as { microconv?: Api };
   const stub = w.microconv;
   if (stub?.loaded) return; // loaded twice: the first copy serves, so the page has one instance
+  // Read while this file runs: `currentScript` is ours only now, and an SPA may rewrite the URL before idle.
   const script = ownScript();
-  const attributes = readAttributes(script);
+  const search = location.search;
   // The lazy parts are next to this file: only ever the folder of a real script.
   if (script?.src) partsFrom(script.src);
   let instance: Instance<any> | undefined;
   let byAttributes = false;
+  let attributes: Options = {};
   const waiting: unknown[][] = []; // calls made before there is an instance
 
   const run = (call: unknown[]): unknown => {
@@ -84,19 +95,32 @@ export function bootScriptTag(parts: Part[]): void {
     return { ...options, errors: 'log' };
   };
 
-  const api = ((...call: unknown[]) => run(call)) as Api;
-  for (const method of METHODS) api[method] = (...args: unknown[]) => run([method, ...args]);
+  // Queued inits merge with the attributes into one instance; the other calls replay in order. So do
+  // the page's calls made before the start.
+  const queued = queuedCalls(stub);
+  let started = false;
+  let cancel: (() => void) | undefined;
+  const start = () => {
+    if (started) return;
+    started = true;
+    cancel?.();
+    attributes = readAttributes(script, search);
+    const inits = queued.filter((call) => call[0] === 'init');
+    if (inits.length || attributes.endpoint || attributes.adapters) {
+      run(['init', ...inits.map((call) => call[1])]);
+      byAttributes = !inits.length;
+    }
+    for (const call of queued) if (call[0] !== 'init') run(call);
+  };
+  const api = ((...args: unknown[]) => (!started && args[0] === 'init' ? void (queued.push(args), start()) : (start(), run(args)))) as Api;
+  for (const method of METHODS) api[method] = (...args: unknown[]) => api(method, ...args);
   api.loaded = true;
   w.microconv = api;
-
-  // Queued inits merge with the attributes into one instance; the other calls replay in order.
-  const queued = queuedCalls(stub);
-  const inits = queued.filter((call) => call[0] === 'init');
-  if (inits.length || attributes.endpoint || attributes.adapters) {
-    run(['init', ...inits.map((call) => call[1])]);
-    byAttributes = !inits.length;
+  try {
+    cancel = whenIdle(start);
+  } catch {
+    start(); // a page whose idle callbacks throw: now, then
   }
-  for (const call of queued) if (call[0] !== 'init') run(call);
 }
 
 /**

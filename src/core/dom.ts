@@ -7,6 +7,18 @@ export const IGNORED = '[data-mc-ignore]';
 type Watcher = [selector: string, found: (element: Element, late: boolean) => void, seen: WeakSet<Element>];
 
 /**
+ * Runs `task` once the page has loaded and the main thread is idle (within a second): off the page's load
+ * and off its input. Returns how to call it off.
+ */
+export function whenIdle(task: () => void): () => void {
+  let handle: number | undefined;
+  const idle = () => (handle = 'requestIdleCallback' in window ? requestIdleCallback(task, { timeout: 1000 }) : (setTimeout(task, 50) as unknown as number));
+  if (document.readyState === 'complete') idle();
+  else addEventListener('load', idle, { once: true });
+  return () => (removeEventListener('load', idle), handle !== undefined && ('cancelIdleCallback' in window ? cancelIdleCallback : clearTimeout)(handle));
+}
+
+/**
  * The DOM plumbing behind a `TrackerContext` (see types.ts): delegated listeners and one MutationObserver.
  * Returns the context's `listen` and `watch`, `later` for work that waits for an idle moment, and a
  * teardown that removes every listener and observer they added.
@@ -16,19 +28,8 @@ export function createDom(log: Log) {
   const removers: (() => void)[] = [];
   const watchers: Watcher[] = [];
   let observer: MutationObserver | undefined;
-  const idle: number[] = [];
-  let loaded = document.readyState === 'complete';
-  const onLoad = () => ((loaded = true), waiting.splice(0).forEach(later));
-  const waiting: (() => void)[] = [];
-  /**
-   * Runs `task` once the page has loaded and the main thread is idle (within a second): off the page's
-   * load and off its input.
-   */
-  const later = (task: () => void) => {
-    if (!loaded) return waiting.push(task) === 1 && addEventListener('load', onLoad, { once: true });
-    const run = () => safe(log, 'idle task', task);
-    idle.push('requestIdleCallback' in window ? requestIdleCallback(run, { timeout: 1000 }) : (setTimeout(run, 50) as unknown as number));
-  };
+  /** `whenIdle`, called off by `stop()`. */
+  const later = (task: () => void) => void removers.push(whenIdle(() => safe(log, 'idle task', task)));
 
   /** Hands `watcher` the elements of `root` (itself included) it has not had yet, outside `data-mc-ignore` (contract 2). */
   const visit = (root: Element, late: boolean, [selector, found, seen]: Watcher) => {
@@ -77,9 +78,6 @@ export function createDom(log: Log) {
     },
     later,
     stop() {
-      removeEventListener('load', onLoad);
-      waiting.length = 0;
-      for (const handle of idle) ('cancelIdleCallback' in window ? cancelIdleCallback : clearTimeout)(handle);
       observer?.disconnect();
       removers.splice(0).forEach((remove) => remove());
       delegated.clear();
