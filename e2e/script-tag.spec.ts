@@ -186,3 +186,10 @@ test('a call to microconv before the page has loaded starts it at once, and is s
   expect(await page.evaluate(() => document.readyState)).not.toBe('complete');
   release();
 });
+
+test('calls queued by the stub are served at once, not at the idle moment a visitor may leave before', async ({ page, collector }) => {
+  // A page that is never idle: its idle callbacks never come.
+  await page.addInitScript(() => (window.requestIdleCallback = () => 0));
+  await page.goto('/queued.html');
+  await collector.waitForDelivered(['queued_first', 'queued_second', 'queued_third']);
+});

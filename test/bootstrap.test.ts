@@ -111,6 +111,16 @@ describe('the stub queue', () => {
     expect(error).toHaveBeenCalledWith(expect.stringContaining('consent'));
   });
 
+  it('starts at once when the stub queued calls to serve, not only an init', () => {
+    const mc = stub();
+    mc('init', { consent: 'maybe' });
+    mc('track', 'before_load');
+    scriptTag({ 'data-endpoint': '/collect' });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    bootScriptTag(PARTS);
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('consent'));
+  });
+
   it('starts at once on a page whose idle callbacks throw', () => {
     scriptTag({ 'data-endpoint': '/collect', 'data-consent': 'maybe' });
     vi.stubGlobal('requestIdleCallback', () => {

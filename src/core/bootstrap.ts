@@ -48,8 +48,9 @@ type Api = ((...call: unknown[]) => unknown) & { q?: ArrayLike<unknown>[]; loade
 /**
  * Installs `window.microconv` in place of the stub; `parts`: those it registers. The instance starts,
  * with the stub's queue replayed, once the page has loaded and is idle: its setup (options, storage, the
- * destinations) is no part of loading the page, and its trackers wait for that moment anyway. A call
- * to `microconv` before then starts it at once, so every call is served, in order, as it is made.
+ * destinations) is no part of loading the page, and its trackers wait for that moment anyway. A queue
+ * with calls beyond `init`, or a call to `microconv` before then, starts it at once, so every call is
+ * served, in order, as it is made.
  */
 export function bootScriptTag(parts: Part[]): void {
   const w = window as unknown as { microconv?: Api };
@@ -116,10 +117,13 @@ export function bootScriptTag(parts: Part[]): void {
   for (const method of METHODS) api[method] = (...args: unknown[]) => api(method, ...args);
   api.loaded = true;
   w.microconv = api;
+  // Calls the page queued to be served (a track, consent) start it now: a visitor who leaves before
+  // the idle moment must not take them along. So does a page whose idle callbacks throw.
   try {
-    cancel = whenIdle(start);
+    if (queued.some((call) => call[0] !== 'init')) start();
+    else cancel = whenIdle(start);
   } catch {
-    start(); // a page whose idle callbacks throw: now, then
+    start();
   }
 }
 
