@@ -11,9 +11,9 @@
 //            script in it, "then to idle", from the same trace;
 //   journey  the scripted visit: 50 wheel steps down the page, 10 CTA clicks, the form filled and
 //            submitted, 5 s of video; ScriptDuration (Performance.getMetrics), page and all.
-// Prints, per variant, medians of every run: the file's brotli size, its script before load and from then to idle, the journey
-// and its cost above no tracker as a multiple of the floor's, its own script in the journey and how many
-// times the browser called into it; fails when microconv is over its budgets.
+// Prints, per variant, medians of every run: the file's brotli size, its script before load and from
+// then to idle, the journey and its cost above no tracker as a multiple of the floor's, its own script
+// in the journey and how many times the browser called into it; fails when microconv is over its budgets.
 // `--only microconv,floor` runs some variants (none always runs); `--off cta,video` runs microconv with
 // those trackers off: what each one costs; `--no-adapters` with no destination (events are built, never
 // queued, stored or sent); `--profile` adds one run of an unminified microconv under the CPU profiler and
