@@ -28,6 +28,7 @@ import { chromium } from 'playwright-core';
 import { LAUNCH_ARGS, findChromium } from '../scripts/chromium.mjs';
 import { buildPeers } from './build.mjs';
 import { landingPage } from './landing.mjs';
+import { median, medianInterval } from './stats.mjs';
 
 const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const RUNS = Number(arg('--runs')) || 7;
@@ -238,31 +239,6 @@ async function run(variant) {
     profiles,
   };
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
-
-/** How sure the intervals are meant to be: at least this often they hold the true median. */
-const CONFIDENCE = 0.95;
-
-/**
- * The median of `values` and an interval for it that needs no assumption about their spread (the sign
- * test's: the k-th smallest to the k-th largest, for the largest k that still holds the true median with
- * CONFIDENCE). With fewer than 6 values no k does; then it is the smallest to the largest, and `level`
- * says how sure that is.
- */
-function medianInterval(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const n = sorted.length;
-  // [x(k), x(n+1-k)] misses the median when k or more values fall on one side of it.
-  const level = (k) => 1 - (2 * [...Array(k).keys()].reduce((sum, j) => sum + binomial(n, j), 0)) / 2 ** n;
-  let k = 1;
-  while (k + 1 <= n / 2 && level(k + 1) >= CONFIDENCE) k++;
-  return { median: median(values), low: sorted[k - 1], high: sorted[n - k], level: level(k) };
-}
-const binomial = (n, j) => (j === 0 ? 1 : (binomial(n, j - 1) * (n - j + 1)) / j);
 
 /**
  * Per round, `value(run of variant, run of none, round)` from the same round: the runs of one round share the
