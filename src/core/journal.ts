@@ -8,7 +8,7 @@
 import { createStore, promisifyRequest } from 'idb-keyval';
 import type { MicroconvEvent } from '../types';
 import { toJson } from '../lib/json';
-import { storage } from './session';
+import { storage, storedKeys } from './session';
 import type { OwnerLocks } from './locks';
 
 /**
@@ -33,6 +33,9 @@ export const WAIT_KEY = 'microconv:wait:';
 
 /** Closed instances of a queue: for each, the ids of the events it freed. */
 export type Gone = Map<string, Set<string> | undefined>;
+
+/** What an owner's mark says it freed (see `GONE_KEY`): undefined where it left none, false where it is not asked (this instance, live). */
+export type FreedOf = (owner: string) => Set<string> | false | undefined;
 
 /** A stored event, as IndexedDB holds it. */
 export interface StoredEvent {
@@ -96,7 +99,7 @@ const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string 
  * the event after `now` (the moment before `live` was read) has just started and counts as live too.
  * Without Web Locks (`live` undefined), its lease has run out.
  */
-export function claimRule(stored: StoredEvent, owner: string, now: number, freedOf: (owner: string) => Set<string> | false | undefined, live?: Set<string>): 'take' | 'delete' | 'leave' {
+export function claimRule(stored: StoredEvent, owner: string, now: number, freedOf: FreedOf, live?: Set<string>): 'take' | 'delete' | 'leave' {
   const freed = stored.owner && freedOf(stored.owner);
   if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
   const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
@@ -120,7 +123,7 @@ export interface Claim {
  * to write back to `take` (rewritten under the claimer's name and lease, in today's format; with Web
  * Locks, only what changes owner or format) and the ids to delete to `drop`.
  */
-export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, freedOf: (owner: string) => Set<string> | false | undefined, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
+export function claimAll(records: (StoredEvent | ShortStoredEvent)[], owner: string, now: number, freedOf: FreedOf, live: Set<string> | undefined, take: (stored: StoredEvent) => void, drop: (id: string) => void): Claim {
   const claim: Claim = { _claimed: [], _owners: new Set(), _until: Infinity, _live: live };
   for (const record of records) {
     const stored = readStored(record);
@@ -202,11 +205,7 @@ export function openJournal(): Journal | undefined {
  */
 function goneInstances(prefix: string): Gone {
   const gone: Gone = new Map();
-  let keys: string[] = [];
-  try {
-    keys = Object.keys(localStorage);
-  } catch {}
-  for (const key of keys) if (key.startsWith(prefix)) gone.set(key.slice(prefix.length), freedBy(key));
+  for (const key of storedKeys(prefix)) gone.set(key.slice(prefix.length), freedBy(key));
   return gone;
 }
 

@@ -22,6 +22,15 @@ export const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: strin
   } catch {}
 };
 
+/** The keys of localStorage that start with `prefix` (all of it is enumerated: a cost that grows with the site's keys); none where it throws. */
+export const storedKeys = (prefix: string): string[] => {
+  try {
+    return Object.keys(localStorage).filter((key) => key.startsWith(prefix));
+  } catch {
+    return [];
+  }
+};
+
 /**
  * Sessions and the anonymous id. With `analytics_storage` consent (`mayStore()`), both live in
  * localStorage, shared by the tabs of the site; without it nothing is written, and the session lives
@@ -59,11 +68,7 @@ export function createSession(mayStore: () => boolean, keep: readonly string[] =
     _forget() {
       id = null;
       synced = 0;
-      let keys: string[] = [];
-      try {
-        keys = Object.keys(localStorage);
-      } catch {}
-      for (const key of keys) if (key.startsWith('microconv:')) storage('removeItem', key);
+      for (const key of storedKeys('microconv:')) storage('removeItem', key);
     },
   };
 }
