@@ -240,13 +240,6 @@ async function run(variant) {
   };
 }
 
-/**
- * Per round, `value(run of variant, run of none, round)` from the same round: the runs of one round share the
- * machine's moment, so a difference within a round leaves out the drift between rounds.
- */
-const paired = (variant, value) => results[variant].map((run, i) => value(run, results.none[i], i));
-const costs = (variant) => paired(variant, (run, none) => run.journey - none.journey);
-
 const results = Object.fromEntries(VARIANTS.map((variant) => [variant, []]));
 // A warm-up of each, not counted: the first page pays for compiling what later ones reuse.
 for (const variant of VARIANTS) await run(variant);
@@ -257,6 +250,12 @@ for (let i = 0; i < RUNS; i++) {
     results[variant].push(await run(variant));
   }
 }
+/**
+ * Per round, `value(run of variant, run of none, round)`: the runs of one round share the machine's
+ * moment, so a difference within a round leaves out the drift between rounds.
+ */
+const paired = (variant, value) => results[variant].map((run, i) => value(run, results.none[i], i));
+const costs = (variant) => paired(variant, (run, none) => run.journey - none.journey);
 const profiled = PROFILE ? await run('profile') : undefined;
 await browser.close();
 server.close();
@@ -284,10 +283,9 @@ const rows = VARIANTS.map((variant) => {
   };
 });
 const ms = (value) => value.toFixed(1) + ' ms';
-const level = `${Math.floor(medianInterval(costs('none')).level * 1000) / 10} %`;
 console.log(`Chromium ${found.version || found.path}; ${RUNS} runs of each variant, alternated; medians of main-thread script time`);
 console.log('journey: 50 wheel steps, 10 CTA clicks, a 3-step form, 5 s of video; cost = journey minus the journey with no tracker');
-console.log(`of the same round, median and [interval], ${level} sure to hold the median\n`);
+console.log(`of the same round, median and [interval], ${Math.floor(rows[0].cost.level * 1000) / 10} % sure to hold the median\n`);
 const table = [
   ['variant', 'file, brotli', 'load script', 'then to idle', 'journey', 'x none', 'cost above none', 'x floor\'s cost', 'own script in journey', 'calls', 'wheel / clicks / form / video'],
   ...rows.map((row) => [

@@ -6,7 +6,7 @@ export const median = (values) => {
 };
 
 /** How sure the intervals are meant to be: at least this often they hold the true median. */
-export const CONFIDENCE = 0.95;
+const CONFIDENCE = 0.95;
 
 /**
  * The median of `values` and an interval for it that needs no assumption about their spread (the sign

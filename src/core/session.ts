@@ -22,7 +22,10 @@ export const storage = (method: 'getItem' | 'setItem' | 'removeItem', key: strin
   } catch {}
 };
 
-/** The keys of localStorage that start with `prefix` (all of it is enumerated: a cost that grows with the site's keys); none where it throws. */
+/**
+ * The keys of localStorage that start with `prefix`, none where it throws. All of it is enumerated: a
+ * cost that grows with the site's keys.
+ */
 export const storedKeys = (prefix: string): string[] => {
   try {
     return Object.keys(localStorage).filter((key) => key.startsWith(prefix));
