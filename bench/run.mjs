@@ -255,7 +255,9 @@ for (let i = 0; i < RUNS; i++) {
  * moment, so a difference within a round leaves out the drift between rounds.
  */
 const paired = (variant, value) => results[variant].map((run, i) => value(run, results.none[i], i));
-const costs = (variant) => paired(variant, (run, none) => run.journey - none.journey);
+/** A run's journey less the journey with no tracker of its round. */
+const costOf = (run, none) => run.journey - none.journey;
+const costs = (variant) => paired(variant, costOf);
 const profiled = PROFILE ? await run('profile') : undefined;
 await browser.close();
 server.close();
@@ -266,7 +268,7 @@ const brotli = (variant) => {
   return brotliCompressSync(readFileSync(new URL(fileOf(variant), root)), { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
 };
 const none = med('none', 'journey');
-const floor = VARIANTS.includes('floor') ? { cost: median(costs('floor')) } : undefined;
+const floorCost = VARIANTS.includes('floor') ? median(costs('floor')) : undefined;
 const rows = VARIANTS.map((variant) => {
   const journey = med(variant, 'journey');
   const cost = medianInterval(costs(variant));
@@ -277,7 +279,7 @@ const rows = VARIANTS.map((variant) => {
     journey,
     ratio: journey / none,
     cost,
-    floorMultiple: floor && variant !== 'none' ? cost.median / floor.cost : undefined,
+    floorMultiple: floorCost !== undefined && variant !== 'none' ? cost.median / floorCost : undefined,
     own: med(variant, 'own'),
     phases: ['wheel', 'clicks', 'form', 'video'].map((key) => med(variant, key).toFixed(1)).join(' / '),
   };
@@ -297,7 +299,7 @@ const table = [
     row.ratio.toFixed(2) + 'x',
     row.variant === 'none' ? '' : `${ms(row.cost.median)} [${row.cost.low.toFixed(1)}, ${row.cost.high.toFixed(1)}]`,
     row.floorMultiple === undefined ? '' : row.floorMultiple.toFixed(2) + 'x',
-    row.variant === 'none' ? '' : ms(row.own) + (floor && row.variant !== 'floor' ? ` (${(row.own / med('floor', 'own')).toFixed(2)}x floor)` : ''),
+    row.variant === 'none' ? '' : ms(row.own) + (floorCost !== undefined && row.variant !== 'floor' ? ` (${(row.own / med('floor', 'own')).toFixed(2)}x floor)` : ''),
     row.variant === 'none' ? '' : String(med(row.variant, 'calls')),
     row.phases,
   ]),
@@ -324,10 +326,9 @@ const verdicts = [];
 /** The budget `text` against `variant`: `margin(our run, none's, variant's)` of each round. */
 const margins = (text, variant, margin) => VARIANTS.includes(variant) && verdicts.push([text, medianInterval(paired('microconv', (ours, none, i) => margin(ours, none, results[variant][i])))]);
 if (VARIANTS.includes('microconv')) {
-  const cost = (run, none) => run.journey - none.journey;
-  margins(`journey cost <= ${BUDGET_FLOOR_MULTIPLE}x the floor's`, 'floor', (ours, none, floorRun) => cost(ours, none) - BUDGET_FLOOR_MULTIPLE * cost(floorRun, none));
+  margins(`journey cost <= ${BUDGET_FLOOR_MULTIPLE}x the floor's`, 'floor', (ours, none, floorRun) => costOf(ours, none) - BUDGET_FLOOR_MULTIPLE * costOf(floorRun, none));
   margins(`load script <= ${BUDGET_FLOOR_MULTIPLE}x the floor's`, 'floor', (ours, _, floorRun) => ours.load - BUDGET_FLOOR_MULTIPLE * floorRun.load);
-  margins("journey cost < Plausible's", 'plausible', (ours, none, peer) => cost(ours, none) - cost(peer, none));
+  margins("journey cost < Plausible's", 'plausible', (ours, none, peer) => costOf(ours, none) - costOf(peer, none));
 }
 if (verdicts.length) console.log('\nmicroconv budgets (margin: ours less the budget, per round; median [interval]):');
 for (const [text, { median: mid, low, high }] of verdicts) console.log(`  ${high <= 0 ? 'met    ' : low > 0 ? 'NOT met' : 'unclear'}  ${text}: margin ${ms(mid)} [${low.toFixed(1)}, ${high.toFixed(1)}]`);

@@ -34,7 +34,10 @@ export const WAIT_KEY = 'microconv:wait:';
 /** Closed instances of a queue: for each, the ids of the events it freed. */
 export type Gone = Map<string, Set<string> | undefined>;
 
-/** What an owner's mark says it freed (see `GONE_KEY`): undefined where it left none, false where it is not asked (this instance, live). */
+/**
+ * What an owner's mark says it freed (see `GONE_KEY`): undefined where it left none, false where it is
+ * not asked (this instance, live).
+ */
 export type FreedOf = (owner: string) => Set<string> | false | undefined;
 
 /** A stored event, as IndexedDB holds it. */
