@@ -2,19 +2,28 @@ import type { BrowserContext, Page } from '@playwright/test';
 import type { Collector } from './support/server';
 import { expect, expectDeliveredOnce, flush, load, settle, test, track } from './support/test';
 
+interface LeaveOptions {
+  /** Runs once the page has loaded, before it tracks. */
+  loaded?: () => Promise<unknown>;
+  /** Leaves only once the events are in IndexedDB, for a test that reads or rewrites them there. */
+  stored?: boolean;
+}
+
 /**
  * A page that tracks `names` while the browser is offline and is then left and closed: it cannot send, so
  * it frees the events in IndexedDB for the next page. The collector holds (503, nothing delivered)
  * meanwhile, so that a request that escapes the offline emulation from the closing page cannot pass for a
  * delivery.
  */
-async function leaveBehindOffline(context: BrowserContext, collector: Collector, names: string[]): Promise<string[]> {
+async function leaveBehindOffline(context: BrowserContext, collector: Collector, names: string[], { loaded, stored }: LeaveOptions = {}): Promise<string[]> {
   const page = await context.newPage();
   await load(page, '/track.html');
+  await loaded?.();
   collector.hold();
   await context.setOffline(true);
   const ids: string[] = [];
   for (const name of names) ids.push(await track(page, name));
+  if (stored) await storedEvents(page, names.length);
   // The page is unloaded (pagehide) before it is closed: page.close() alone resolves while the renderer still
   // runs the page, which then saw the `online` event below, claimed its events again and died holding them.
   await page.goto('about:blank');
@@ -45,6 +54,44 @@ const storedEvents = (page: Page, count: number) =>
       if (stored >= count) return stored;
     }
   }, count);
+
+/**
+ * Opens a page of the site, without microconv, that holds a read-write transaction on microconv's store
+ * until the returned function is called: the IndexedDB writes of other pages wait behind it, as they do
+ * behind another tab's claim. Resolves once the store is held; the release resolves to the events stored
+ * once the writes that waited have run.
+ */
+async function holdStore(context: BrowserContext, pageHeaders: Record<string, string>): Promise<() => Promise<number>> {
+  const holder = await context.newPage();
+  await holder.route('**/holds-the-store.html', (route) => route.fulfill({ contentType: 'text/html', headers: pageHeaders, body: '<!doctype html><title>Another page of the site</title>' }));
+  await holder.goto('/holds-the-store.html');
+  await holder.evaluate(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('microconv');
+        open.onerror = reject;
+        open.onsuccess = () => {
+          const store = open.result.transaction('outbox', 'readwrite').objectStore('outbox');
+          // One request after another keeps the transaction alive until released.
+          const spin = () => ((window as { released?: boolean }).released ? open.result.close() : (store.get('').onsuccess = spin));
+          spin();
+          resolve();
+        };
+      }),
+  );
+  return async () => {
+    await holder.evaluate(() => ((window as { released?: boolean }).released = true));
+    const stored = await holder.evaluate(async () => {
+      const ask = <T>(request: IDBRequest<T>) => new Promise<T>((resolve, reject) => ((request.onsuccess = () => resolve(request.result)), (request.onerror = reject)));
+      const db = await ask(indexedDB.open('microconv'));
+      const count = await ask(db.transaction('outbox', 'readwrite').objectStore('outbox').count());
+      db.close();
+      return count;
+    });
+    await holder.close();
+    return stored;
+  };
+}
 
 /** Takes Web Locks away from every page of the context: the claims on stored events fall back to leases. */
 const withoutWebLocks = (context: BrowserContext) => context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined, configurable: true }));
@@ -252,6 +299,22 @@ test(`a closed page whose last IndexedDB writes did not land: the next page send
   expectDeliveredOnce(collector, ids);
 });
 
+// Found by CI: IndexedDB writes that have not landed when a page is torn down are aborted with it. Here
+// they wait behind another tab's transaction; a busy machine makes the same window. The closing page's
+// GONE_KEY mark then carries the events themselves, and the next page takes them from it.
+test('a closed page whose IndexedDB writes were still waiting behind another tab: the next page sends its events from its mark, once', async ({ context, collector, pageHeaders }) => {
+  const names = ['write_waited_0', 'write_waited_1', 'write_waited_2'];
+  let release: () => Promise<number> = async () => 0;
+  const ids = await leaveBehindOffline(context, collector, names, { loaded: async () => (release = await holdStore(context, pageHeaders)) });
+  // The store held nothing once the writes that waited had their turn: they died with the page.
+  expect(await release()).toBe(0);
+  const page = await context.newPage();
+  await page.goto('/track.html');
+  await waitForLeftEvents(collector, names);
+  await settle(page, collector);
+  expectDeliveredOnce(collector, ids);
+});
+
 for (const [variant, breakIndexedDB] of [
   [
     'indexedDB.open throws',
@@ -329,7 +392,7 @@ test('an event tracked while a send round claims from IndexedDB is not forgotten
 // got real ones: what a page of that version left in IndexedDB must still be read, claimed and sent, once.
 test('events stored by the previous version, under one-letter names, are claimed, rewritten and sent once', async ({ context, collector, pageHeaders }) => {
   const names = ['old_format_freed', 'old_format_closed_page', 'old_format_crashed_tab'];
-  const ids = await leaveBehindOffline(context, collector, names);
+  const ids = await leaveBehindOffline(context, collector, names, { stored: true });
   // As the previous version would have left them: one freed, one still the closed page's (its GONE_KEY mark
   // says it freed it), one a crashed tab's (no lock, its lease run out) that had failed twice on its own.
   const other = await context.newPage();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, createOutbox, type OutboxOptions } from '../src/core/outbox';
 import { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, sizeOf } from '../src/core/send';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, claimAll, claimRule, readStored, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, MARK_ROOM, claimAll, claimRule, readStored, withLost, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -389,6 +389,44 @@ describe('leaving the page', () => {
     expect(Object.keys(localStorage).filter((key) => key.startsWith('microconv:gone:'))).toEqual([]);
     enumerations.mockRestore();
     localStorage.clear();
+  });
+
+  // Found by CI (e2e/persistence.spec.ts): writes that have not landed when the page is torn down die with it.
+  it("carries in a closed page's mark the events whose write it never saw land, and the next page sends them once", async () => {
+    localStorage.clear();
+    const journal = memoryJournal();
+    const closing = setup(() => Promise.reject(deliveryError('http_503', true)), { journal: () => journal, owner: 'closing', batch: { size: 1, intervalMs: 60_000 } });
+    const [landed, lost, big] = [event(), event(), event({ text: 'x'.repeat(MARK_ROOM) })];
+    closing.outbox.add([landed]);
+    await closing.outbox.flush(); // its claim ran after the write: landed
+    const put = journal._put;
+    journal._put = async () => {}; // from here on, no write lands
+    closing.outbox.add([lost]);
+    closing.outbox.add([big]);
+    await Promise.resolve();
+    closing.outbox.leave(true);
+    const [, freed, copies] = JSON.parse(localStorage.getItem('microconv:gone:test closing')!);
+    expect(freed).toEqual([landed, lost, big].map((e) => e.event_id));
+    // Only what it never saw land, the newest first, within the room a mark gives them.
+    expect(copies.map((stored: StoredEvent) => [stored.event.event_id, stored.owner])).toEqual([[lost.event_id, 'closing']]);
+    expect(journal.read().map((row) => row.event.event_id)).toEqual([landed.event_id]);
+
+    journal._put = put;
+    const next = setup(() => {}, { journal: () => journal, owner: 'next' });
+    await next.outbox.flush();
+    expect(next.calls.flatMap((call) => call.ids)).toEqual([landed.event_id, lost.event_id]);
+    expect(journal.rows.size).toBe(0);
+    expect(Object.keys(localStorage).filter((key) => key.startsWith('microconv:gone:'))).toEqual([]);
+    localStorage.clear();
+  });
+
+  it("reads a mark's copy of an event only where its record is missing, and each event once", () => {
+    const [stored, missing] = [event(), event()].map((e): StoredEvent => ({ event: e, owner: 'closed', leaseUntil: 0, sequence: 1 }));
+    const taken = { ...stored!, owner: 'another-tab' }; // its record, which another tab has claimed since
+    const mark = { _freed: new Set([stored!.event.event_id, missing!.event.event_id]), _lost: [stored!, missing!] };
+    const records = withLost([taken], new Map([['closed', mark], ['also-closed', mark], ['unreadable', undefined]]));
+    expect(records).toEqual([taken, missing]);
+    expect(withLost([taken], undefined)).toEqual([taken]);
   });
 
   // Found by the soak (e2e/soak.spec.ts): a batch in flight as the page was left counted as handed over,

@@ -21,18 +21,30 @@ export const LEASE_MS = 60_000;
 
 /**
  * A page that closes tells, from its `pagehide`, what became of its events: those it freed for the next
- * page, and, by omission, those it sent by beacon or left in flight by keepalive. IndexedDB writes begun
- * that late do not always land before the page is torn down; a localStorage write does, synchronously.
- * So each closing instance leaves `GONE_KEY + queue + ' ' + its id` = `[time, ids it freed]`, and a
- * claim takes those ids over and deletes the instance's other events, which have left already.
+ * page, and, by omission, those it sent by beacon or left in flight by keepalive. IndexedDB writes that
+ * have not landed when the page is torn down are aborted with it (those begun at `pagehide`, and any
+ * still queued behind another tab's transaction); a localStorage write lands, synchronously. So each
+ * closing instance leaves `GONE_KEY + queue + ' ' + its id` = `[time, ids it freed, lost]`, and a claim
+ * takes those ids over and deletes the instance's other events, which have left already. `lost`: the
+ * stored form of the freed events whose write the page never saw land (see `queueStore`), which a claim
+ * reads in place of a record that is missing.
  */
 export const GONE_KEY = 'microconv:gone:';
+
+/** At most this much of a mark (in UTF-16 units) holds the stored form of events: the newest unsure ones. */
+export const MARK_ROOM = 32_768;
 
 /** Where a server's Retry-After is kept for the pages that come after, per queue. */
 export const WAIT_KEY = 'microconv:wait:';
 
-/** Closed instances of a queue: for each, the ids of the events it freed. */
-export type Gone = Map<string, Set<string> | undefined>;
+/** A closed instance's mark, read: the ids of the events it freed, and the stored form of some of them. */
+export interface Mark {
+  _freed: Set<string>;
+  _lost: StoredEvent[];
+}
+
+/** Closed instances of a queue, and their marks (undefined: unreadable). */
+export type Gone = Map<string, Mark | undefined>;
 
 /**
  * What an owner's mark says it freed (see `GONE_KEY`): undefined where it left none, false where it is
@@ -203,21 +215,33 @@ export function openJournal(): Journal | undefined {
 }
 
 /**
- * The closed instances of a queue (`GONE_KEY` marks) and the events each freed; an unreadable mark is
- * listed as freeing nothing known (undefined), so that it is removed with the others once it holds nothing.
+ * The closed instances of a queue (`GONE_KEY` marks) and what each said; an unreadable mark is listed as
+ * freeing nothing known (undefined), so that it is removed with the others once it holds nothing.
  */
 function goneInstances(prefix: string): Gone {
   const gone: Gone = new Map();
-  for (const key of storedKeys(prefix)) gone.set(key.slice(prefix.length), freedBy(key));
+  for (const key of storedKeys(prefix)) gone.set(key.slice(prefix.length), readMark(key));
   return gone;
 }
 
-/** The ids a `GONE_KEY` mark says its instance freed, or undefined where there is no mark, or it is unreadable. */
-const freedBy = (mark: string): Set<string> | undefined => {
+/** A `GONE_KEY` mark (earlier versions wrote no `lost`), or undefined where it is unreadable. */
+const readMark = (key: string): Mark | undefined => {
   try {
-    return new Set(JSON.parse(storage('getItem', mark)!)[1]);
+    const [, freed, lost] = JSON.parse(storage('getItem', key)!);
+    return { _freed: new Set(freed), _lost: lost || [] };
   } catch {}
 };
+
+/**
+ * The records a claim read, and after them, the closed instances' copies of freed events whose record is
+ * missing (its write was aborted as the page was torn down): each such copy stands for its record.
+ */
+export function withLost(records: (StoredEvent | ShortStoredEvent)[], gone: Gone | undefined): (StoredEvent | ShortStoredEvent)[] {
+  const known = new Set(records.map((record) => readStored(record).event.event_id));
+  const lost: StoredEvent[] = [];
+  gone?.forEach((mark) => mark?._lost.forEach((stored) => known.has(stored.event.event_id) || (known.add(stored.event.event_id), lost.push(stored))));
+  return [...records, ...lost];
+}
 
 /**
  * The storage of one queue, as its outbox uses it: in memory's terms (entries), held by `owner`.
@@ -245,12 +269,32 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
   // This instance's first claim is done (the marks it found are read); it has said it left (its own mark is set).
   let claimed = false;
   let said = false;
-  const say = (freed: string[]) => ((said = true), storage('setItem', mark, toJson([Date.now(), freed])));
+  // What it freed as it left (see GONE_KEY).
+  let left: Entry[] = [];
+  // Events whose write this instance has not seen land. A write says nothing back when it lands, but a
+  // claim runs after every write begun before it (IndexedDB runs read-write transactions on a store in
+  // the order they were made), so a committed claim says that those writes landed. (Every round claims
+  // first, so the set holds what was tracked since the last round, or since going offline.)
+  const unsure = new Set<string>();
+  const say = (freed: Entry[]) => {
+    let room = MARK_ROOM;
+    // Newest first: the writes most likely still on their way. Only while storing is allowed and works.
+    const lost = freed
+      .filter((entry) => unsure.has(entry._id) && journal())
+      .reverse()
+      .map((entry) => toStored(entry, owner))
+      .filter((stored) => {
+        const size = toJson(stored).length;
+        return size <= room && ((room -= size), true);
+      });
+    said = true;
+    storage('setItem', mark, toJson([Date.now(), freed.map((entry) => entry._id), lost]));
+  };
   const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
   return {
     /** Whether events are stored (else memory alone holds them). */
     _durable: () => !!journal(),
-    _put: (list: Entry[]) => put(list, owner),
+    _put: (list: Entry[]) => (list.forEach((entry) => unsure.add(entry._id)), put(list, owner)),
     /** Frees events this instance holds a live lease on, for other tabs and the next page load: no other tab can have claimed those. */
     _release: (list: Entry[]) => put(list, null),
     _remove: (list: Entry[]) => list.length && void use((j) => j._remove(queue, list.map((entry) => entry._id)), true),
@@ -260,16 +304,18 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
       // this instance's first claim, and after it only when a stored event asks: one of another
       // instance, or one of this instance once it has said it left.
       let gone: Gone | undefined;
-      const marksOf = (other: string) => (other !== owner || said) && (gone ||= goneInstances(marks)).get(other);
+      const marksOf = (other: string) => (other !== owner || said) && (gone ||= goneInstances(marks)).get(other)?._freed;
+      const landed = [...unsure];
       const claim = await use(async (j) => {
         // The locks first, then the marks: an instance whose lock is freed has left its mark before.
         const live = await locks?._live();
         if (!claimed) gone = goneInstances(marks);
-        return j._claim(queue, (records, take, drop) => claimAll(records, owner, now, marksOf, live, take, drop));
+        return j._claim(queue, (records, take, drop) => claimAll(withLost(records, gone), owner, now, marksOf, live, take, drop));
       });
       // Marks of closed instances that hold nothing more are done with.
       if (claim) {
         claimed = true;
+        for (const id of landed) unsure.delete(id);
         gone?.forEach((_, other) => claim._owners.has(other) || storage('removeItem', marks + other));
       }
       return claim;
@@ -278,15 +324,15 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
      * The page closes: says which events it freed for the next page (see GONE_KEY); also after the
      * journal failed, when what was stored before may still be there.
      */
-    _leave: (freed: string[]) => (journal() || worked) && say(freed),
+    _leave: (freed: Entry[]) => (journal() || worked) && say((left = freed)),
     /** Events that left as the page closed came back refused: freed too, after all. */
     _freeLate(list: Entry[]) {
       if (!journal()) return;
-      say([...(freedBy(mark) || []), ...list.map((entry) => entry._id)]);
+      say((left = [...left, ...list]));
       put(list, null);
     },
     /** The page is back: it holds its events again. */
-    _back: () => ((said = false), storage('removeItem', mark)),
+    _back: () => ((said = false), (left = []), storage('removeItem', mark)),
     /**
      * A wait a server asked for (Retry-After), which a page before this one may have been told of. Read
      * once, at the first round, not at start: a first localStorage read can block for milliseconds.

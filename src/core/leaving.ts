@@ -2,7 +2,7 @@
  * The leaving-page budget: what a page that is hidden or closing sends on its way out (by beacon or
  * keepalive, within the 64 KiB Chromium lets a page have in flight), and what it frees for the next page.
  */
-import { ENVELOPE_BYTES, MAX_REQUEST_BYTES, batches, idsOf, requestBytes, type Queue } from './send';
+import { ENVELOPE_BYTES, MAX_REQUEST_BYTES, batches, requestBytes, type Queue } from './send';
 import type { Entry } from './journal';
 
 /**
@@ -35,5 +35,5 @@ export function leavePage(queue: Queue, attempt: (list: Entry[], leaving: true) 
   const rest = ready.filter((entry) => entries.has(entry._id) && !entry._busy);
   store._release(rest);
   for (const entry of rest) entry.leaseUntil = 0;
-  if (final) store._leave(idsOf(rest));
+  if (final) store._leave(rest);
 }
