@@ -234,12 +234,14 @@ const readMark = (key: string): Mark | undefined => {
 
 /**
  * The records a claim read, and after them, the closed instances' copies of freed events whose record is
- * missing (its write was aborted as the page was torn down): each such copy stands for its record.
+ * missing (its write was aborted as the page was torn down): each such copy stands for its record. A
+ * missing record may also mean that another tab took the events and sent them, and it removes the mark
+ * once it has taken them: so only marks still there as the claim runs (`kept`) are read.
  */
-export function withLost(records: (StoredEvent | ShortStoredEvent)[], gone: Gone | undefined): (StoredEvent | ShortStoredEvent)[] {
+export function withLost(records: (StoredEvent | ShortStoredEvent)[], gone: Gone | undefined, kept: (owner: string) => unknown): (StoredEvent | ShortStoredEvent)[] {
   const known = new Set(records.map((record) => readStored(record).event.event_id));
   const lost: StoredEvent[] = [];
-  gone?.forEach((mark) => mark?._lost.forEach((stored) => known.has(stored.event.event_id) || (known.add(stored.event.event_id), lost.push(stored))));
+  gone?.forEach((mark, other) => kept(other) && mark?._lost.forEach((stored) => known.has(stored.event.event_id) || (known.add(stored.event.event_id), lost.push(stored))));
   return [...records, ...lost];
 }
 
@@ -310,7 +312,7 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
         // The locks first, then the marks: an instance whose lock is freed has left its mark before.
         const live = await locks?._live();
         if (!claimed) gone = goneInstances(marks);
-        return j._claim(queue, (records, take, drop) => claimAll(withLost(records, gone), owner, now, marksOf, live, take, drop));
+        return j._claim(queue, (records, take, drop) => claimAll(withLost(records, gone, (other) => storage('getItem', marks + other)), owner, now, marksOf, live, take, drop));
       });
       // Marks of closed instances that hold nothing more are done with.
       if (claim) {
