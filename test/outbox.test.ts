@@ -420,6 +420,29 @@ describe('leaving the page', () => {
     localStorage.clear();
   });
 
+  it('still says which events it freed where the copies do not fit in localStorage', async () => {
+    localStorage.clear();
+    const journal = memoryJournal();
+    const closing = setup(() => Promise.reject(deliveryError('http_503', true)), { journal: () => journal, owner: 'closing', batch: { size: 1, intervalMs: 60_000 } });
+    const events = [event(), event()];
+    closing.outbox.add([events[0]!]);
+    await closing.outbox.flush(); // the destination fails: nothing leaves by beacon
+    journal._put = async () => {}; // from here on, no write lands
+    closing.outbox.add([events[1]!]);
+    await Promise.resolve();
+    const setItem = localStorage.setItem.bind(localStorage);
+    const full = vi.spyOn(localStorage, 'setItem').mockImplementation((key, value) => {
+      if (value.length > 200) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      setItem(key, value);
+    });
+    closing.outbox.leave(true);
+    const tries = full.mock.calls.map(([, value]) => JSON.parse(value).length);
+    full.mockRestore();
+    expect(tries).toEqual([3, 2]); // with the copy, then without
+    expect(JSON.parse(localStorage.getItem('microconv:gone:test closing')!)[1]).toEqual(events.map((e) => e.event_id));
+    localStorage.clear();
+  });
+
   it("reads a mark's copy of an event only where its record is missing, and each event once", () => {
     const [stored, missing] = [event(), event()].map((e): StoredEvent => ({ event: e, owner: 'closed', leaseUntil: 0, sequence: 1 }));
     const taken = { ...stored!, owner: 'another-tab' }; // its record, which another tab has claimed since

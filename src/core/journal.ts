@@ -290,7 +290,13 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
         return size <= room && ((room -= size), true);
       });
     said = true;
-    storage('setItem', mark, toJson([Date.now(), freed.map((entry) => entry._id), lost]));
+    const note = [Date.now(), freed.map((entry) => entry._id)];
+    // Where the copies do not fit what is left of the site's storage, the ids alone still say what was sent.
+    try {
+      localStorage.setItem(mark, toJson([...note, lost]));
+    } catch {
+      storage('setItem', mark, toJson(note));
+    }
   };
   const put = (list: Entry[], holder: string | null) => list.length && void use((j) => j._put(queue, list.map((entry) => toStored(entry, holder))));
   return {
