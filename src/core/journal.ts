@@ -239,10 +239,12 @@ const readMark = (key: string): Mark | undefined => {
  * once it has taken them: so only marks still there as the claim runs (`kept`) are read.
  */
 export function withLost(records: (StoredEvent | ShortStoredEvent)[], gone: Gone | undefined, kept: (owner: string) => unknown): (StoredEvent | ShortStoredEvent)[] {
+  const copies: StoredEvent[] = [];
+  gone?.forEach((mark, other) => mark?._lost.length && kept(other) && copies.push(...mark._lost));
+  // Nearly every claim: no copies, and nothing to look up.
+  if (!copies.length) return records;
   const known = new Set(records.map((record) => readStored(record).event.event_id));
-  const lost: StoredEvent[] = [];
-  gone?.forEach((mark, other) => kept(other) && mark?._lost.forEach((stored) => known.has(stored.event.event_id) || (known.add(stored.event.event_id), lost.push(stored))));
-  return [...records, ...lost];
+  return [...records, ...copies.filter(({ event }) => !known.has(event.event_id) && known.add(event.event_id))];
 }
 
 /**
@@ -281,8 +283,8 @@ export function queueStore(queue: string, owner: string, journal: () => Journal 
   const say = (freed: Entry[]) => {
     let room = MARK_ROOM;
     // Newest first: the writes most likely still on their way. Only while storing is allowed and works.
-    const lost = freed
-      .filter((entry) => unsure.has(entry._id) && journal())
+    const lost = (journal() ? freed : [])
+      .filter((entry) => unsure.has(entry._id))
       .reverse()
       .map((entry) => toStored(entry, owner))
       .filter((stored) => {
