@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HANDOVER_MS, MAX_QUEUED_BYTES, MAX_QUEUED_EVENTS, createOutbox, type OutboxOptions } from '../src/core/outbox';
 import { MAX_REQUEST_BYTES, MAX_STRIKES, SEND_TIMEOUT_MS, sizeOf } from '../src/core/send';
 import { BACKOFF_CAP_MS, deliveryError } from '../src/core/backoff';
-import { LEASE_MS, MARK_ROOM, claimAll, claimRule, readStored, withLost, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
+import { LEASE_MS, LOCK_LAG_MS, MARK_ROOM, claimAll, claimRule, readStored, withLost, type Journal, type ShortStoredEvent, type StoredEvent } from '../src/core/journal';
 import type { Adapter, ConsentValue, DeliveryStatus, MicroconvEvent } from '../src/types';
 
 let seq = 0;
@@ -738,10 +738,34 @@ describe('claims on stored events (issue 10, defect 3)', () => {
 
   it('with Web Locks: an owner without a lock has gone, whatever its lease; one with a lock keeps its events', () => {
     const live = new Set(['alive']);
-    expect(claimRule(row('crashed', now + LEASE_MS - 5), 'me', now, () => undefined, live)).toBe('take');
+    expect(claimRule(row('crashed', now + LEASE_MS - LOCK_LAG_MS - 5), 'me', now, () => undefined, live)).toBe('take');
     expect(claimRule(row('alive', now - 1), 'me', now, () => undefined, live)).toBe('leave');
-    // Stored after the locks were read: an instance that has just started, not yet listed.
+    // Stored after the locks were read, or just before: an instance that has just started, not yet listed.
     expect(claimRule(row('starting', now + 10 + LEASE_MS), 'me', now, () => undefined, live)).toBe('leave');
+    expect(claimRule(row('starting', now - LOCK_LAG_MS + LEASE_MS), 'me', now, () => undefined, live)).toBe('leave');
+    expect(claimRule(row('crashed', now - LOCK_LAG_MS - 1 + LEASE_MS), 'me', now, () => undefined, live)).toBe('take');
+  });
+
+  // Found by CI (e2e/persistence.spec.ts, two tabs opened together): both tabs sent every event. A tab that
+  // claimed events within the same millisecond as another tab read the locks, its own lock not yet
+  // listed there, counted as gone, and both sent them.
+  it("with Web Locks, events a tab has just claimed stay its own while its lock does not show in another tab's query yet", async () => {
+    const journal = memoryJournal();
+    let answer: () => void = () => {};
+    const first = setup(() => new Promise<void>((resolve) => (answer = resolve)), { journal: () => journal, owner: 'first', locks: { _live: async () => new Set(['first']), _watch: () => {} } });
+    const claimed = event();
+    first.outbox.add([claimed]);
+    const sending = first.outbox.flush();
+    await vi.advanceTimersByTimeAsync(1); // its claim is done, its request in flight
+    expect(first.calls.flatMap((call) => call.ids)).toEqual([claimed.event_id]);
+    const watched: string[] = [];
+    const second = setup(() => {}, { journal: () => journal, owner: 'second', locks: { _live: async () => new Set(['second']), _watch: (owner) => void watched.push(owner) } });
+    await second.outbox.flush();
+    expect(second.calls).toEqual([]);
+    expect(watched).toEqual(['first']);
+    answer();
+    await sending;
+    expect(journal.rows.size).toBe(0);
   });
 
   it('without Web Locks: the lease decides', () => {
@@ -770,8 +794,9 @@ describe('claims on stored events (issue 10, defect 3)', () => {
     const dead = event();
     const held = event();
     await journal._put('test', [
-      { event: dead, owner: 'crashed', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
-      { event: held, owner: 'other', leaseUntil: Date.now() + LEASE_MS, sequence: 1 },
+      // Both stored a while ago (see the test below for what was stored just now).
+      { event: dead, owner: 'crashed', leaseUntil: Date.now() - LOCK_LAG_MS - 1 + LEASE_MS, sequence: 1 },
+      { event: held, owner: 'other', leaseUntil: Date.now() - LOCK_LAG_MS + LEASE_MS, sequence: 1 },
     ]);
     const alive = new Set(['other']);
     const watched: string[] = [];

@@ -20,6 +20,13 @@ import type { OwnerLocks } from './locks';
 export const LEASE_MS = 60_000;
 
 /**
+ * How long a lock asked for in one tab may take to show in a query from another: the request and the
+ * query reach the browser's lock manager separately, and two tabs that start together can claim within
+ * the same millisecond. An owner that stored an event more recently than this is not taken for gone.
+ */
+export const LOCK_LAG_MS = 1000;
+
+/**
  * A page that closes tells, from its `pagehide`, what became of its events: those it freed for the next
  * page, and, by omission, those it sent by beacon or left in flight by keepalive. IndexedDB writes that
  * have not landed when the page is torn down are aborted with it (those begun at `pagehide`, and any
@@ -110,14 +117,15 @@ const toStored = ({ _id, _tries, _cap, _busy, ...stored }: Entry, owner: string 
  * it left none, see `GONE_KEY`).
  *
  * Whether an owner has gone: with Web Locks, `live` lists the instances that hold (or wait for) their
- * lock, which the browser frees the moment a tab is closed, crashes or is killed; an owner that stored
- * the event after `now` (the moment before `live` was read) has just started and counts as live too.
- * Without Web Locks (`live` undefined), its lease has run out.
+ * lock, which the browser frees the moment a tab is closed, crashes or is killed. An owner that stored
+ * the event less than `LOCK_LAG_MS` before `now` (the moment before `live` was read) may have just
+ * started, its lock not yet listed, and counts as live too: the claim leaves the event and watches
+ * that owner's lock. Without Web Locks (`live` undefined), its lease has run out.
  */
 export function claimRule(stored: StoredEvent, owner: string, now: number, freedOf: FreedOf, live?: Set<string>): 'take' | 'delete' | 'leave' {
   const freed = stored.owner && freedOf(stored.owner);
   if (freed) return freed.has(stored.event.event_id) ? 'take' : 'delete';
-  const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS <= now : stored.leaseUntil < now;
+  const left = live ? !live.has(stored.owner!) && stored.leaseUntil - LEASE_MS < now - LOCK_LAG_MS : stored.leaseUntil < now;
   return stored.owner === owner || !stored.owner || left ? 'take' : 'leave';
 }
 
