@@ -25,6 +25,7 @@ async function bundle(input, file, plugins = [], minify = true) {
 export async function buildPeers({ profile = false } = {}) {
   await Promise.all([
     bundle(here + 'peers/floor.js', 'floor.js'),
+    bundle(here + 'peers/floor-durable.js', 'floor-durable.js'),
     bundle(here + 'peers/plausible.mjs', 'plausible.js'),
     bundle(here + 'peers/snowplow.mjs', 'snowplow.js'),
     bundle(here + 'peers/snowplow-full.mjs', 'snowplow-full.js'),
