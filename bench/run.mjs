@@ -15,7 +15,8 @@
 // Prints, per variant, medians of every run: the file's brotli size, its script before load and from
 // then to idle, the journey and its cost above no tracker (each round's difference, with an interval
 // for their median) as a multiple of the floor's, its own script in the journey and how many times the
-// browser called into it; judges microconv's budgets round by round, and fails unless all are met.
+// browser called into it; what storing each event costs (the durable floor beside the floor, Plausible
+// and microconv, round by round); judges microconv's budgets round by round, and fails unless all are met.
 // `--only microconv,floor` runs some variants (none always runs); `--off cta,video` runs microconv with
 // those trackers off: what each one costs; `--no-adapters` with no destination (events are built, never
 // queued, stored or sent); `--profile` adds one run of an unminified microconv under the CPU profiler and
