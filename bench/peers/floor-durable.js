@@ -4,7 +4,10 @@
 // keepalive, is deleted once a 2xx says it was stored, and what the page has not sent goes by beacon
 // when it is hidden; what an earlier page left is sent at start. No validation, consent, retries,
 // backoff, claims between tabs, bounds or redaction: so no tracker that keeps the contract's
-// "unsent events survive a crashed tab" can cost less on this journey.
+// "unsent events survive a crashed tab" can cost less on this journey. It tracks as the floor does
+// (floor-listeners.js).
+import { listen } from './floor-listeners.js';
+
 (() => {
   const BATCH = 10;
   const queue = [];
@@ -56,37 +59,5 @@
     timer = 0;
     if (unsent.length) navigator.sendBeacon('/collect', JSON.stringify(unsent.splice(0)));
   };
-  const on = (target, type, listener) => target.addEventListener(type, listener, { capture: true, passive: true });
-  on(document, 'click', (event) => {
-    const cta = event.target.closest && event.target.closest('[data-mc-cta]');
-    if (cta) add('cta', cta.dataset.mcCta);
-  });
-  const seen = new Set();
-  on(document, 'focusin', (event) => {
-    const form = event.target.form;
-    if (form && !seen.has(form)) seen.add(form), add('form_begin', form.id);
-  });
-  on(document, 'submit', (event) => add('form_complete', event.target.id));
-  const sections = new IntersectionObserver(
-    (entries) => {
-      for (const entry of entries) if (entry.isIntersecting) add('section', entry.target.dataset.mcSection), sections.unobserve(entry.target);
-    },
-    { threshold: 0.5 },
-  );
-  document.querySelectorAll('[data-mc-section]').forEach((element) => sections.observe(element));
-  let height = 0;
-  const marks = [25, 50, 75, 90];
-  on(window, 'scroll', () => {
-    height ||= document.documentElement.scrollHeight - innerHeight;
-    while (marks.length && (scrollY / height) * 100 >= marks[0]) add('scroll', marks.shift());
-  });
-  const videoMarks = new WeakMap();
-  on(document, 'timeupdate', (event) => {
-    const video = event.target;
-    const left = videoMarks.get(video) || [25, 50, 75];
-    videoMarks.set(video, left);
-    while (left.length && (video.currentTime / video.duration) * 100 >= left[0]) add('video', left.shift());
-  });
-  on(document, 'visibilitychange', () => document.visibilityState === 'hidden' && hide());
-  on(window, 'pagehide', hide);
+  listen(add, hide);
 })();
