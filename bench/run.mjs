@@ -3,7 +3,8 @@
 // its peers from their published npm packages (bench/package.json: Plausible, Snowplow with link and form
 // tracking, Snowplow with every plugin that covers microconv's ground), the floor (bench/peers/floor.js,
 // the least any tracker can do for this journey) and the durable floor (bench/peers/floor-durable.js: the
-// floor plus the least that the contract's delivery asks, each event in IndexedDB by the end of its task). Three phases per run:
+// floor plus the least that the contract's delivery asks, each event in IndexedDB by the end of its
+// task). Three phases per run:
 //   load     navigation to the load event: microconv's own script in it, attributed by URL from a
 //            performance trace (its EvaluateScript and FunctionCall events), so nothing of the page or
 //            the harness is counted;
