@@ -325,9 +325,11 @@ if (profiled) {
 // script at most 1.5x the floor's. Each is judged on its margin, round by round (ours less the budget,
 // from the same round), so that a verdict is not the luck of two medians: met when the interval of the
 // median margin lies at or below zero, not met when above, and unclear at this number of runs between.
+/** `value(run of variant, none's run, other's run)` of each round, its median and interval. */
+const perRound = (variant, other, value) => medianInterval(paired(variant, (run, none, i) => value(run, none, results[other][i])));
 const verdicts = [];
 /** The budget `text` against `variant`: `margin(our run, none's, variant's)` of each round. */
-const margins = (text, variant, margin) => VARIANTS.includes(variant) && verdicts.push([text, medianInterval(paired('microconv', (ours, none, i) => margin(ours, none, results[variant][i])))]);
+const margins = (text, variant, margin) => VARIANTS.includes(variant) && verdicts.push([text, perRound('microconv', variant, margin)]);
 if (VARIANTS.includes('microconv')) {
   margins(`journey cost <= ${BUDGET_FLOOR_MULTIPLE}x the floor's`, 'floor', (ours, none, floorRun) => costOf(ours, none) - BUDGET_FLOOR_MULTIPLE * costOf(floorRun, none));
   margins(`load script <= ${BUDGET_FLOOR_MULTIPLE}x the floor's`, 'floor', (ours, _, floorRun) => ours.load - BUDGET_FLOOR_MULTIPLE * floorRun.load);
@@ -339,7 +341,7 @@ if (VARIANTS.includes('microconv')) {
 // contract pays on this journey.
 const durable = [];
 if (VARIANTS.includes('floor-durable')) {
-  const against = (text, variant, value) => VARIANTS.includes(variant) && durable.push([text, medianInterval(paired(variant, (run, none, i) => value(run, none, results['floor-durable'][i])))]);
+  const against = (text, variant, value) => VARIANTS.includes(variant) && durable.push([text, perRound(variant, 'floor-durable', value)]);
   against("the durable floor's cost less the floor's", 'floor', (floorRun, none, durableRun) => costOf(durableRun, none) - costOf(floorRun, none));
   against("the durable floor's cost less 1.5x the floor's", 'floor', (floorRun, none, durableRun) => costOf(durableRun, none) - BUDGET_FLOOR_MULTIPLE * costOf(floorRun, none));
   against("the durable floor's cost less Plausible's", 'plausible', (peer, none, durableRun) => costOf(durableRun, none) - costOf(peer, none));

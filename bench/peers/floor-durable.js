@@ -10,7 +10,7 @@ import { listen } from './floor-listeners.js';
 
 const BATCH = 10;
 const queue = [];
-let unsent = [];
+const unsent = [];
 let timer = 0;
 let db;
 const waiting = [];
