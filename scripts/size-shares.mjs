@@ -17,6 +17,7 @@ const AREAS = [
   ['trackers (clicks, sections, scroll)', /trackers\//],
   ['events: ids, session, page, redaction', /lib\/(ids|uuid|context|redact|cut|json)\.ts|core\/(session|events|consent)\.ts/],
   ['DOM plumbing, SPA routes', /core\/(dom|trackers|routes)\.ts/],
+  ['endpoint adapter (contract 5)', /adapters\/endpoint\.ts/],
   ['registry, part descriptors, loader', /core\/(registry|loader|overlay)\.ts|src\/parts\.ts|adapters\//],
 ];
 const areaOf = (source) => AREAS.find(([, pattern]) => pattern.test(source))?.[0] || 'other';
