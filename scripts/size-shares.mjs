@@ -3,6 +3,7 @@
 // minified byte belongs to the source file its mapping names. "brotli if removed" is what the file
 // would lose in brotli bytes without that source's bytes (the rest compressed alone): what cutting it
 // would save. These do not add up to the whole, since brotli shares repeated shapes between sources.
+// By area, the last column is what the file would weigh with that area and the ones above it removed.
 import { loadConfigFile } from 'rollup/loadConfigFile';
 import { rollup } from 'rollup';
 import { brotliCompressSync, constants } from 'node:zlib';
@@ -71,20 +72,22 @@ list.forEach(([line, column, source], i) => {
 });
 
 const whole = brotli(code);
-const without = (keep) => lines.map((line, l) => [...line].filter((_, c) => keep(owner[l][c])).join('')).join('\n');
+const without = (keep) => lines.map((line, l) => line.split('').filter((_, c) => keep(owner[l][c])).join('')).join('\n');
 const minified = new Map();
 owner.flat().forEach((name) => minified.set(name, (minified.get(name) || 0) + 1));
 
 console.log(`dist/${target}: ${code.length} bytes minified, ${whole} brotli\n`);
 const rows = [...minified].map(([name, bytes]) => [name, bytes, whole - brotli(without((other) => other !== name))]).sort((a, b) => b[2] - a[2]);
-const pad = (cells) => cells.map((cell, i) => (i ? String(cell).padStart(i === 1 ? 10 : 20) : String(cell).padEnd(44))).join('');
+const pad = (cells) => cells.map((cell, i) => (i ? String(cell).padStart([0, 10, 20, 24][i]) : String(cell).padEnd(44))).join('');
 console.log(pad(['source', 'minified', 'brotli if removed']));
 for (const row of rows) console.log(pad(row));
 
-console.log('\n' + pad(['what it is for', 'minified', 'brotli if removed']));
-const areas = [...new Set(rows.map(([name]) => areaOf(name)))];
-for (const area of areas) {
+// The last column: what the file would still weigh with this area and every one above it gone.
+console.log('\n' + pad(['what it is for', 'minified', 'brotli if removed', 'left with those above']));
+const gone = new Set();
+for (const [area] of [...AREAS, ['other']]) {
   const names = new Set(rows.filter(([name]) => areaOf(name) === area).map(([name]) => name));
   const bytes = rows.filter(([name]) => names.has(name)).reduce((sum, [, b]) => sum + b, 0);
-  console.log(pad([area, bytes, whole - brotli(without((name) => !names.has(name)))]));
+  names.forEach((name) => gone.add(name));
+  console.log(pad([area, bytes, whole - brotli(without((name) => !names.has(name))), brotli(without((name) => !gone.has(name)))]));
 }
