@@ -10,7 +10,7 @@ import { brotliCompressSync, constants } from 'node:zlib';
 
 const target = process.argv[2] || 'microconv.js';
 
-/** What each source file is for; files not listed count under their folder. */
+/** What each source file is for; a file no area names counts as 'other'. */
 const AREAS = [
   ['delivery (contract 4)', /core\/(journal|send|outbox|delivery|locks|leaving|backoff)\.ts|idb-keyval/],
   ['checks of options and input (contract 3)', /core\/options\.ts|lib\/validate\.ts/],
@@ -82,12 +82,12 @@ const pad = (cells) => cells.map((cell, i) => (i ? String(cell).padStart([0, 10,
 console.log(pad(['source', 'minified', 'brotli if removed']));
 for (const row of rows) console.log(pad(row));
 
-// The last column: what the file would still weigh with this area and every one above it gone.
 console.log('\n' + pad(['what it is for', 'minified', 'brotli if removed', 'left with those above']));
 const gone = new Set();
 for (const [area] of [...AREAS, ['other']]) {
-  const names = new Set(rows.filter(([name]) => areaOf(name) === area).map(([name]) => name));
-  const bytes = rows.filter(([name]) => names.has(name)).reduce((sum, [, b]) => sum + b, 0);
+  const members = rows.filter(([name]) => areaOf(name) === area);
+  const names = new Set(members.map(([name]) => name));
+  const bytes = members.reduce((sum, [, b]) => sum + b, 0);
   names.forEach((name) => gone.add(name));
   console.log(pad([area, bytes, whole - brotli(without((name) => !names.has(name))), brotli(without((name) => !gone.has(name)))]));
 }
